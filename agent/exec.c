@@ -127,9 +127,13 @@ static int resolve_scroll(const tl_ui *ui, const tl_action *a, tl_exec_result *r
 int tl_exec_resolve(const tl_ui *ui, const tl_action *a, tl_exec_result *res, tl_error *err)
 {
     memset(res, 0, sizeof(*res));
-    int rc = tl_action_check(a, err);
+    /* checked into a local record: err may be NULL, and formatting err->msg into itself
+     * would pass overlapping buffers to vsnprintf */
+    tl_error why;
+    tl_error_clear(&why);
+    int rc = tl_action_check(a, &why);
     if (rc)
-        return tl_error_set(err, TL_EREJECTED, "%s", err->msg);
+        return tl_error_set(err, TL_EREJECTED, "%s", why.msg);
     if (a->type == TL_ACT_DONE)
         return tl_error_set(err, TL_EUSAGE, "done ends a run; it is not performed on a device");
     if (!ui && tl_exec_needs_screen(a))

@@ -198,11 +198,15 @@ bool tl_selector_match(tl_selector *s, const tl_element *e)
             continue;
         }
         const char *v = field_value(e, f, NULL);
-        if (f == F_ID && !strchr(m->src, ':')) {
-            /* a regex on id is tried on the short id, then on the full one */
+        if (f == F_ID || f == F_CLASS) {
+            /* a regex on id or class is tried on the short form, then on the full one (a
+             * pattern cannot say which form it means: '.' and ':' are also metacharacters) */
+            const char *full = f == F_ID ? e->id : e->cls;
             if (pcre2_match(m->re, (PCRE2_SPTR)v, strlen(v), 0, 0, s->md, s->mctx) >= 0)
                 continue;
-            v = e->id;
+            if (v == full)
+                return false;
+            v = full;
         }
         if (pcre2_match(m->re, (PCRE2_SPTR)v, strlen(v), 0, 0, s->md, s->mctx) < 0)
             return false;

@@ -4,9 +4,10 @@
  * A selector holds string matchers (text, desc, id, class, package) and state filters
  * (checked, enabled, selected, focused, clickable, editable, scrollable). A matcher written
  * `/pattern/` or `/pattern/i` is a PCRE2 regular expression searched in the field (anchor it with
- * ^ and $ to match the whole field); anything else must equal the field exactly. `id` without a
- * ':' compares with the short resource id (after ":id/"), `class` without a '.' with the short
- * class name. Every matcher and filter given must hold.
+ * ^ and $ to match the whole field); anything else must equal the field exactly. An exact `id`
+ * without a ':' compares with the short resource id (after ":id/"), an exact `class` without a
+ * '.' with the short class name; a regular expression on id or class is tried on the short form,
+ * then on the full one. Every matcher and filter given must hold.
  *
  * Only elements with a visible area on screen are considered. When several match, the first in
  * reading order wins: the smallest top edge of the visible area, then the smallest left edge,

@@ -19,9 +19,10 @@
 #define UI_MAX_ABSORBED  4
 /* A label part longer than this many characters is cut with an ellipsis. */
 #define UI_PART_MAX      80
-#define UI_INTERN_MIN    1024
-/* Elements of a typical tree take 250-500 input bytes; start there and double. */
-#define UI_BYTES_PER_EST 400
+#define UI_INTERN_MIN    256
+/* Elements take 150 (compact XML) to 1200 (Portal's full member set) input bytes: reserve for
+ * the verbose end and let the array double, so that little capacity is left unused. */
+#define UI_BYTES_PER_EST 1200
 
 static const char empty_str[] = "";
 
@@ -66,6 +67,10 @@ int ui_begin(tl_ui *ui, const tl_ui_options *opts, tl_ui_format format, size_t l
     ui->have_screen_bounds = false;
     ui->max_nodes = opts && opts->max_nodes ? opts->max_nodes : TL_UI_DEFAULT_MAX_NODES;
     ui->max_depth = opts && opts->max_depth ? opts->max_depth : TL_UI_DEFAULT_MAX_DEPTH;
+    /* Kept strings are roughly a tenth of the input: size new arena chunks to match, so a small
+     * tree does not hold a large block. */
+    size_t chunk = len / 8;
+    ui->arena.chunk_size = chunk < 4096 ? 4096 : chunk > (64u << 10) ? (64u << 10) : chunk;
     return ui_reserve_for(ui, len);
 }
 
@@ -301,6 +306,35 @@ static void determine_screen(tl_ui *ui, const tl_ui_options *opts)
     in->screen_h = h;
 }
 
+/*
+ * A uiautomator dump names no foreground app: take the package of the largest window root,
+ * leaving out the system UI (status and navigation bars, which multi-window dumps list too).
+ */
+static void derive_package(tl_ui *ui)
+{
+    const char *best = NULL, *any = NULL;
+    uint64_t best_area = 0, any_area = 0;
+    for (int32_t r = ui->n ? 0 : -1; r >= 0; r = ui->el[r].next_sibling) {
+        const tl_element *e = &ui->el[r];
+        /* 64-bit unsigned: hostile bounds span up to 2^32 on each side */
+        int64_t w = (int64_t)e->bounds.right - e->bounds.left;
+        int64_t h = (int64_t)e->bounds.bottom - e->bounds.top;
+        uint64_t area = w > 0 && h > 0 ? (uint64_t)w * (uint64_t)h : 0;
+        if (!e->pkg[0])
+            continue;
+        if (!any || area >= any_area) {
+            any = e->pkg;
+            any_area = area;
+        }
+        if (strcmp(e->pkg, "com.android.systemui") != 0 && (!best || area >= best_area)) {
+            best = e->pkg;
+            best_area = area;
+        }
+    }
+    if (best || any)
+        ui->info.package = best ? best : any;
+}
+
 static bool is_absorber(const tl_element *e)
 {
     return (e->flags & TL_EL_FLAGS_UNKNOWN) == 0 &&
@@ -312,8 +346,10 @@ static void mask_password(tl_ui *ui, tl_element *e)
 {
     if (!e->text[0] || strcmp(e->text, TL_UI_MASK) == 0)
         return;
-    if (ui->info.focused_text[0] && strcmp(ui->info.focused_text, e->text) == 0)
+    if (ui->info.focused_text[0] && strcmp(ui->info.focused_text, e->text) == 0) {
+        memset((char *)ui->info.focused_text, 0, strlen(ui->info.focused_text));
         ui->info.focused_text = TL_UI_MASK;
+    }
     memset((char *)e->text, 0, strlen(e->text));
     e->text = TL_UI_MASK;
 }
@@ -341,6 +377,8 @@ int ui_finish(tl_ui *ui, const tl_ui_options *opts, tl_error *err)
 {
     tl_ui_info *in = &ui->info;
     determine_screen(ui, opts);
+    if (!in->package[0])
+        derive_package(ui);
     const tl_rect screen = {0, 0, in->screen_w, in->screen_h};
     const bool kb = in->keyboard_visible && !rect_empty(&in->keyboard) && in->keyboard.left <= 0 &&
                     in->keyboard.right >= in->screen_w;
@@ -360,7 +398,11 @@ int ui_finish(tl_ui *ui, const tl_ui_options *opts, tl_error *err)
         if (p >= 0) {
             const tl_element *pe = &ui->el[p];
             clip_owner = (pe->flags & TL_EL_SCROLLABLE) ? p : sc[3 * p];
-            absorber = is_absorber(pe) ? p : (pe->flags & TL_EL_SCROLLABLE) ? -1 : sc[3 * p + 1];
+            /* An owner without a visible area has no line: texts under it stand alone. */
+            if (is_absorber(pe))
+                absorber = (pe->flags & TL_EL_TAPPABLE) ? p : -1;
+            else
+                absorber = (pe->flags & TL_EL_SCROLLABLE) ? -1 : sc[3 * p + 1];
         }
         sc[3 * i] = clip_owner;
         sc[3 * i + 1] = absorber;

@@ -443,15 +443,21 @@ static int scan_number(struct jp *j, const char **s, const char **e, bool *is_in
     return TL_OK;
 }
 
-static double number_value(const char *s, const char *e)
+/* The value of a scanned number. Numbers too long for the stack buffer are copied whole (a cut
+ * copy would lose the exponent: 1000...0e-69 is 1). @return TL_OK or TL_ENOMEM. */
+static int number_value(struct jp *j, const char *s, const char *e, double *out)
 {
     char tmp[64];
     size_t n = (size_t)(e - s);
-    if (n >= sizeof(tmp))
-        n = sizeof(tmp) - 1;
-    memcpy(tmp, s, n);
-    tmp[n] = '\0';
-    return strtod(tmp, NULL);
+    char *buf = n < sizeof(tmp) ? tmp : malloc(n + 1);
+    if (!buf)
+        return joom(j);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    *out = strtod(buf, NULL);
+    if (buf != tmp)
+        free(buf);
+    return TL_OK;
 }
 
 /* Read a number as an int32 (fractions truncated, out-of-range values clamped). */
@@ -463,7 +469,10 @@ static int read_int(struct jp *j, int32_t *out)
     if (rc)
         return rc;
     if (!is_int) {
-        double d = number_value(s, e);
+        double d;
+        rc = number_value(j, s, e, &d);
+        if (rc)
+            return rc;
         *out = d >= 2147483647.0 ? INT32_MAX : d <= -2147483648.0 ? INT32_MIN : (int32_t)d;
         return TL_OK;
     }
@@ -505,8 +514,7 @@ static int read_double(struct jp *j, double *out)
     int rc = scan_number(j, &s, &e, &is_int);
     if (rc)
         return rc;
-    *out = number_value(s, e);
-    return TL_OK;
+    return number_value(j, s, e, out);
 }
 
 static int expect_colon(struct jp *j)
@@ -1370,16 +1378,19 @@ static int parse_embedded(struct jp *j)
     sub.p = sub.base = copy;
     sub.end = copy + n;
     sub.where = "inside the JSON-encoded result string ";
-    sub.wrappers = j->wrappers + 1;
+    sub.wrappers = j->wrappers; /* the caller counted this level already */
     tl_buf_init(&sub.tmp, 0);
     rc = parse_document(&sub);
-    tl_buf_dispose(&sub.tmp);
+    if (rc == TL_OK && sub.p != sub.end) /* strict inside the string too: no trailing data */
+        rc = jfail(&sub, sub.p, "unexpected data after the end of the JSON document");
+    tl_buf_wipe(&sub.tmp); /* decoded strings may include a password */
     j->frames = sub.frames;
     j->frames_cap = sub.frames_cap;
     j->last_root = sub.last_root;
     j->have_tree = sub.have_tree;
     j->seen_full |= sub.seen_full;
     j->seen_legacy |= sub.seen_legacy;
+    memset(copy, 0, n);
     free(copy);
     return rc;
 }
@@ -1446,9 +1457,13 @@ static int parse_top_object(struct jp *j)
                 if (j->wrappers >= JSON_MAX_WRAPPERS)
                     return jfail(j, j->p, "result wrappers nested deeper than %d levels",
                                  JSON_MAX_WRAPPERS);
+                const char *at = j->p;
                 j->wrappers++;
                 rc = c == '"' ? parse_embedded(j) : parse_document(j);
                 j->wrappers--;
+                /* A wrapped tree after node members: the same mix as the other order. */
+                if (rc == TL_OK && root >= 0 && j->have_tree)
+                    return jfail(j, at, "the document mixes node members with an a11y_tree");
             } else if (strcmp(key, "status") == 0 && c == '"') {
                 const char *s;
                 size_t n;
@@ -1573,7 +1588,7 @@ int tl_ui_parse_json(tl_ui *ui, const char *data, size_t len, const tl_ui_option
         rc = tl_error_set(err, TL_EPARSE,
                           "no accessibility tree in the JSON document (expected an a11y_tree "
                           "member, a node object or an array of nodes)");
-    tl_buf_dispose(&j.tmp);
+    tl_buf_wipe(&j.tmp); /* decoded strings may include a password */
     free(j.frames);
     if (rc == TL_OK) {
         ui->info.format =

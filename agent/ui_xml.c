@@ -394,8 +394,10 @@ int tl_ui_parse_xml(tl_ui *ui, const char *data, size_t len, const tl_ui_options
     if (!err)
         err = &local;
     tl_error_clear(err);
-    if (len > (size_t)1 << 31)
+    if (len > (size_t)1 << 31) {
+        ui_fail(ui); /* on error the index is empty */
         return tl_error_set(err, TL_EPARSE, "the XML dump is too large (%zu bytes)", len);
+    }
     if (ui_begin(ui, opts, TL_UI_FORMAT_UIAUTOMATOR, len) != TL_OK)
         return tl_error_set(err, TL_ENOMEM, "out of memory for a %zu-byte tree", len);
     enum XML_Error why;

@@ -26,6 +26,18 @@ void tl_buf_dispose(tl_buf *b)
     b->cap = 0;
 }
 
+void tl_buf_wipe(tl_buf *b)
+{
+    if (!b)
+        return;
+    if (b->data) {
+        volatile char *p = b->data; /* volatile: the stores must happen before free() */
+        for (size_t i = 0; i < b->cap; i++)
+            p[i] = 0;
+    }
+    tl_buf_dispose(b);
+}
+
 void tl_buf_clear(tl_buf *b)
 {
     b->len = 0;

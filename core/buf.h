@@ -30,6 +30,10 @@ void tl_buf_init(tl_buf *b, size_t max);
 /** Free the data; the buffer is empty and can be reused. NULL is accepted. */
 void tl_buf_dispose(tl_buf *b);
 
+/** Overwrite the whole allocation with zeros, then free it (for buffers that may have held a
+ * secret). NULL is accepted. */
+void tl_buf_wipe(tl_buf *b);
+
 /** Empty the buffer, keeping its allocation. */
 void tl_buf_clear(tl_buf *b);
 

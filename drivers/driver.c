@@ -167,11 +167,14 @@ int tl_driver_open(tl_driver **out, const char *name, const tl_driver_config *cf
         memset(&defaults, 0, sizeof(defaults));
         cfg = &defaults;
     }
+    if (cfg->cancel && *cfg->cancel)
+        return tl_error_set(err, TL_ECANCELED, "%s: interrupted before opening the device", name);
     tl_driver *d = NULL;
     int rc = ops->open(&d, cfg, err);
     if (rc != TL_OK)
         return rc;
     d->ops = ops;
+    d->cancel = cfg->cancel;
     *out = d;
     return TL_OK;
 }
@@ -200,6 +203,13 @@ unsigned tl_driver_caps(const tl_driver *d)
     return d->ops->caps;
 }
 
+/* An interrupted run starts no new device call; calls already running check the flag too. */
+#define CHECK_CANCEL(d, err)                                                           \
+    do {                                                                               \
+        if ((d)->cancel && *(d)->cancel)                                               \
+            return tl_error_set(err, TL_ECANCELED, "%s: interrupted", (d)->ops->name); \
+    } while (0)
+
 static int check_point(const char *what, int x, int y, tl_error *err)
 {
     if (x < 0 || y < 0)
@@ -215,6 +225,7 @@ static int unsupported(const tl_driver *d, const char *what, tl_error *err)
 
 int tl_driver_observe(tl_driver *d, unsigned what, tl_observation *out, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     if ((what & TL_OBSERVE_SCREENSHOT) && !(d->ops->caps & TL_DRIVER_CAP_SCREENSHOT))
         return unsupported(d, "take screenshots", err);
     return d->ops->observe(d, what, out, err);
@@ -222,12 +233,14 @@ int tl_driver_observe(tl_driver *d, unsigned what, tl_observation *out, tl_error
 
 int tl_driver_tap(tl_driver *d, int x, int y, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     int rc = check_point("tap", x, y, err);
     return rc ? rc : d->ops->tap(d, x, y, err);
 }
 
 int tl_driver_long_press(tl_driver *d, int x, int y, int duration_ms, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     int rc = check_point("long_press", x, y, err);
     if (rc)
         return rc;
@@ -238,6 +251,7 @@ int tl_driver_long_press(tl_driver *d, int x, int y, int duration_ms, tl_error *
 
 int tl_driver_swipe(tl_driver *d, int x1, int y1, int x2, int y2, int duration_ms, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     int rc = check_point("swipe start", x1, y1, err);
     if (rc == TL_OK)
         rc = check_point("swipe end", x2, y2, err);
@@ -251,11 +265,13 @@ int tl_driver_swipe(tl_driver *d, int x1, int y1, int x2, int y2, int duration_m
 
 int tl_driver_type(tl_driver *d, const char *text, bool clear, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     return d->ops->type(d, text ? text : "", clear, err);
 }
 
 int tl_driver_press_key(tl_driver *d, tl_key key, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     if ((unsigned)key >= TL_KEY__COUNT)
         return tl_error_set(err, TL_EUSAGE, "unknown key %d", (int)key);
     return d->ops->press_key(d, key, err);
@@ -263,6 +279,7 @@ int tl_driver_press_key(tl_driver *d, tl_key key, tl_error *err)
 
 int tl_driver_start_app(tl_driver *d, const char *package, const char *activity, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     if (!package || !package[0])
         return tl_error_set(err, TL_EUSAGE, "start_app: a package name is required");
     return d->ops->start_app(d, package, activity && activity[0] ? activity : NULL, err);
@@ -270,6 +287,7 @@ int tl_driver_start_app(tl_driver *d, const char *package, const char *activity,
 
 int tl_driver_stop_app(tl_driver *d, const char *package, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     if (!package || !package[0])
         return tl_error_set(err, TL_EUSAGE, "stop_app: a package name is required");
     return d->ops->stop_app(d, package, err);
@@ -277,6 +295,7 @@ int tl_driver_stop_app(tl_driver *d, const char *package, tl_error *err)
 
 int tl_driver_list_apps(tl_driver *d, tl_app_list *out, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     if (!d->ops->list_apps)
         return unsupported(d, "list apps", err);
     return d->ops->list_apps(d, out, err);
@@ -284,6 +303,7 @@ int tl_driver_list_apps(tl_driver *d, tl_app_list *out, tl_error *err)
 
 int tl_driver_reset(tl_driver *d, tl_error *err)
 {
+    CHECK_CANCEL(d, err);
     if (!d->ops->reset)
         return unsupported(d, "reset the device (only the sim phone can)", err);
     return d->ops->reset(d, err);
@@ -302,5 +322,7 @@ int tl_driver_list_devices(const char *name, const tl_driver_config *cfg, tl_dev
         memset(&defaults, 0, sizeof(defaults));
         cfg = &defaults;
     }
+    if (cfg->cancel && *cfg->cancel)
+        return tl_error_set(err, TL_ECANCELED, "%s: interrupted before listing devices", name);
     return ops->list_devices(cfg, out, err);
 }

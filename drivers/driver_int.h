@@ -42,7 +42,8 @@ struct tl_driver_ops {
 /* The first member of every driver's session struct. */
 struct tl_driver {
     const struct tl_driver_ops *ops;
-    char *device; /* owned: the device id this session drives */
+    char *device;                  /* owned: the device id this session drives */
+    volatile sig_atomic_t *cancel; /* from the config: the wrappers refuse to start once set */
 };
 
 /* Set the session's device id (copied). @return TL_OK or TL_ENOMEM. */

@@ -121,10 +121,12 @@ static bool is_package_name(const char *s)
                *s == '_')
             s++;
         segments++;
-        if (*s == '.')
-            s++;
-        else if (*s)
+        if (*s == '.') {
+            if (!*++s)
+                return false; /* a trailing dot: "com.example." */
+        } else if (*s) {
             return false;
+        }
     }
     return segments >= 2;
 }
@@ -334,8 +336,10 @@ static int apply_member(tl_action *a, const cJSON *v, const char *name, tl_error
             return set_string(&a->text, v, act, name, err);
         if (strcmp(name, "package") == 0)
             return set_string(&a->package, v, act, name, err);
-        if (strcmp(name, "activity") == 0)
-            return cJSON_IsNull(v) ? TL_OK : set_string(&a->activity, v, act, name, err);
+        if (strcmp(name, "activity") == 0) /* null or "" means none */
+            return cJSON_IsNull(v) || (cJSON_IsString(v) && !v->valuestring[0])
+                       ? TL_OK
+                       : set_string(&a->activity, v, act, name, err);
         return set_string(&a->message, v, act, name, err);
     case P_BOOL:
         if (strcmp(name, "clear") == 0)
@@ -406,9 +410,22 @@ static int parse_object(tl_action *out, const char *name, const char *json, size
                         tl_error *err)
 {
     tl_action_init(out);
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
     if (!root)
         return bad(err, "the action is not valid JSON");
+    /* cJSON stops after the first value: anything but white space after it is an error */
+    size_t used = end ? (size_t)(end - json) : len;
+    while (used < len &&
+           (json[used] == ' ' || json[used] == '\t' || json[used] == '\n' || json[used] == '\r'))
+        used++;
+    if (used < len) {
+        cJSON_Delete(root);
+        return bad(err,
+                   "the action is not valid JSON (unexpected text after the object at byte "
+                   "%zu)",
+                   used);
+    }
     int rc = TL_OK;
     if (!cJSON_IsObject(root)) {
         rc = bad(err, "the action must be a JSON object");

@@ -737,18 +737,15 @@ static int load_apps(struct loader *L, const cJSON *apps)
 
 static int load(struct loader *L, const cJSON *root)
 {
-    static const char *const keys[] = {"name", "screen",  "device_model", "theme_var", "vars",
-                                       "apps", "screens", "$comment",     NULL};
+    static const char *const keys[] = {"name", "screen",  "theme_var", "vars",
+                                       "apps", "screens", "$comment",  NULL};
     struct sim_model *m = L->m;
     if (!cJSON_IsObject(root))
         return lfail(L, "the model must be a JSON object");
     int rc = only_keys(L, root, keys);
     if (rc || (rc = req_string(L, root, "name", &m->name)) ||
-        (rc = opt_string(L, root, "device_model", &m->device_model)) ||
         (rc = opt_string(L, root, "theme_var", &m->theme_var)))
         return rc;
-    if (!m->device_model && !(m->device_model = tl_strdup("taploop sim")))
-        return loom(L);
     m->width = DEFAULT_WIDTH;
     m->height = DEFAULT_HEIGHT;
     m->density = DEFAULT_DENSITY;
@@ -825,14 +822,26 @@ int sim_model_load(struct sim_model **out, const char *json, size_t len, const c
         return tl_error_set(err, TL_ENOMEM, "out of memory loading a sim model");
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    size_t off = end ? (size_t)(end - json) : 0;
+    bool trailing = false;
+    if (root) {
+        /* strict: text after the model (a second object pasted in) is an error, not ignored */
+        while (off < len &&
+               (json[off] == ' ' || json[off] == '\t' || json[off] == '\n' || json[off] == '\r'))
+            off++;
+        if (off < len) {
+            cJSON_Delete(root);
+            root = NULL;
+            trailing = true;
+        }
+    }
     if (!root) {
-        size_t off = end ? (size_t)(end - json) : 0;
         size_t line = 1;
         for (size_t i = 0; i < off && i < len; i++)
             line += json[i] == '\n';
         free(m);
-        return tl_error_set(err, TL_EPARSE, "sim model %s: invalid JSON near byte %zu (line %zu)",
-                            origin, off, line);
+        return tl_error_set(err, TL_EPARSE, "sim model %s: invalid JSON near byte %zu (line %zu)%s",
+                            origin, off, line, trailing ? ": text after the end of the model" : "");
     }
     struct loader L = {.m = m, .origin = origin, .err = err};
     int rc = load(&L, root);
@@ -912,7 +921,6 @@ void sim_model_free(struct sim_model *m)
     if (!m)
         return;
     free(m->name);
-    free(m->device_model);
     free(m->theme_var);
     for (size_t i = 0; i < m->napps; i++) {
         free(m->apps[i].package);

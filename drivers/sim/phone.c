@@ -129,14 +129,18 @@ static int expand(const struct sim_model *m, const struct sim_state *st, const c
                   const struct sim_record *item, tl_buf *b)
 {
     tl_buf_clear(b);
-    if (!t)
-        return tl_buf_append(b, "", 0);
-    const char *p = t;
+    /* allocate even for an empty result: the trim below and callers read b->data */
+    if (tl_buf_append(b, "", 0) != TL_OK)
+        return TL_ENOMEM;
+    const char *p = t ? t : "";
     while (*p) {
         const char *open = strchr(p, '{');
         const char *close = open ? strchr(open, '}') : NULL;
-        if (!open || !close)
-            return tl_buf_puts(b, p);
+        if (!open || !close) {
+            if (tl_buf_puts(b, p) != TL_OK)
+                return TL_ENOMEM;
+            break; /* the rest is literal; trim it like the rest */
+        }
         if (tl_buf_append(b, p, (size_t)(open - p)) != TL_OK)
             return TL_ENOMEM;
         char name[64];
@@ -880,6 +884,21 @@ int sim_stop_app(const struct sim_model *m, struct sim_state *st, const char *pa
 
 /* ---- operations ----------------------------------------------------------------------------- */
 
+/* The secret field a template consists of alone ("{password}"), or -1. */
+static int lone_secret_field(const struct sim_model *m, const char *t)
+{
+    size_t tl = strlen(t);
+    if (tl < 3 || t[0] != '{' || t[tl - 1] != '}' || strchr(t + 1, '{'))
+        return -1;
+    char name[64];
+    if (tl - 2 >= sizeof(name))
+        return -1;
+    memcpy(name, t + 1, tl - 2);
+    name[tl - 2] = '\0';
+    int f = sim_model_field(m, name);
+    return f >= 0 && m->field_secret[f] ? f : -1;
+}
+
 /* a == b, where either side may be a lone {secret field} known only by its digest. */
 static int cond_equals(const struct sim_model *m, const struct sim_state *st, const char *a,
                        const char *b, const struct sim_record *item, bool *out)
@@ -893,21 +912,11 @@ static int cond_equals(const struct sim_model *m, const struct sim_state *st, co
     if (rc == TL_OK) {
         *out = strcmp(x.data, y.data) == 0;
         for (int side = 0; side < 2; side++) {
-            const char *t = side ? b : a;
-            const char *other = side ? x.data : y.data;
-            size_t tl = strlen(t);
-            if (tl < 3 || t[0] != '{' || t[tl - 1] != '}' || strchr(t + 1, '{'))
-                continue;
-            char name[64];
-            if (tl - 2 >= sizeof(name))
-                continue;
-            memcpy(name, t + 1, tl - 2);
-            name[tl - 2] = '\0';
-            int f = sim_model_field(m, name);
-            if (f < 0 || !m->field_secret[f])
+            int f = lone_secret_field(m, side ? b : a);
+            if (f < 0)
                 continue;
             unsigned char d[32];
-            sim_secret_digest(st, other, d);
+            sim_secret_digest(st, side ? x.data : y.data, d);
             *out = memcmp(d, st->fields[f].digest, 32) == 0;
         }
     }
@@ -929,6 +938,12 @@ static int eval_cond(const struct sim_model *m, const struct sim_state *st,
     }
     case SIM_C_EMPTY:
     case SIM_C_NOT_EMPTY: {
+        /* a restored password expands to "" but is only empty if its length says so */
+        int f = lone_secret_field(m, c->a);
+        if (f >= 0 && !st->fields[f].value) {
+            *out = (st->fields[f].chars == 0) == (c->kind == SIM_C_EMPTY);
+            return TL_OK;
+        }
         tl_buf x;
         tl_buf_init(&x, 1 << 20);
         int rc = expand(m, st, c->a, item, &x);
@@ -1089,7 +1104,9 @@ static const struct sim_record *item_of(const struct sim_model *m, struct sim_st
     return NULL;
 }
 
-static int focus_next(const struct sim_model *m, struct sim_state *st)
+/* The input field after the focused one on the front screen (the first one when none has
+ * focus); past the last field, the first again when `wrap`, else -1. */
+static int focus_next(const struct sim_model *m, struct sim_state *st, bool wrap)
 {
     if (st->surface != SIM_SURFACE_APP || !st->ntasks)
         return -1;
@@ -1109,7 +1126,7 @@ static int focus_next(const struct sim_model *m, struct sim_state *st)
         if (f == st->focus)
             after = true;
     }
-    return next >= 0 ? next : first;
+    return next >= 0 ? next : wrap ? first : -1;
 }
 
 int sim_tap(const struct sim_model *m, struct sim_state *st, int x, int y, bool long_press,
@@ -1133,9 +1150,10 @@ int sim_tap(const struct sim_model *m, struct sim_state *st, int x, int y, bool 
         sim_layout_dispose(&l);
         return rc;
     }
-    /* the deepest enabled clickable node under the point; later nodes are drawn on top */
+    /* the topmost clickable node under the point: nodes are in pre-order, so a later node is
+     * either a descendant (deeper) or drawn after (on top, like a floating action button over
+     * the list rows); the last match wins */
     int hit = -1;
-    int hit_depth = -1;
     for (size_t i = 0; i < l.n; i++) {
         const struct sim_node *nd = &l.nodes[i];
         if (!inside(&nd->bounds, x, y) || !(nd->clickable || nd->editable))
@@ -1145,13 +1163,7 @@ int sim_tap(const struct sim_model *m, struct sim_state *st, int x, int y, bool 
             in_content |= l.nodes[p].role == SIM_R_SCROLL;
         if (in_content && !inside(&l.viewport, x, y))
             continue;
-        int depth = 0;
-        for (int p = nd->parent; p >= 0; p = l.nodes[p].parent)
-            depth++;
-        if (depth >= hit_depth) {
-            hit = (int)i;
-            hit_depth = depth;
-        }
+        hit = (int)i;
     }
     if (hit < 0) {
         sim_layout_dispose(&l);
@@ -1262,13 +1274,13 @@ int sim_key(const struct sim_model *m, struct sim_state *st, int key, tl_error *
         const struct sim_screen *s = &m->screens[t->stack[t->depth - 1].screen];
         if (s->on_submit.n)
             return run_ops(m, st, &s->on_submit, NULL, err);
-        int next = focus_next(m, st);
-        st->focus = next == st->focus ? -1 : next;
+        /* the keyboard's "next" action, and "done" in the last field */
+        st->focus = focus_next(m, st, false);
         return TL_OK;
     }
     case TL_KEY_TAB:
         if (st->surface == SIM_SURFACE_APP)
-            st->focus = focus_next(m, st);
+            st->focus = focus_next(m, st, true);
         return TL_OK;
     case TL_KEY_DELETE: {
         if (st->focus < 0)

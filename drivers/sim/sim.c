@@ -145,9 +145,12 @@ static int open_state(struct sim_driver *s, const char *device, bool is_model, b
                        s->state_path);
                 rc = TL_OK;
             } else if (rc == TL_EPARSE) {
-                tl_error_prefix(err, "%s: ", s->state_path);
-                tl_error_set(err, TL_EIO, "%s; run `taploop act reset --device %s` to start over",
-                             err->msg, device);
+                /* copy first: formatting err->msg into itself would overlap */
+                char why[TL_ERROR_MSG_MAX];
+                memcpy(why, err->msg, sizeof(why));
+                tl_error_set(err, TL_EIO,
+                             "%s: %s; run `taploop act reset --device %s` to start over",
+                             s->state_path, why, device);
                 rc = TL_EIO;
             }
         }

@@ -145,7 +145,6 @@ struct sim_model {
     char *name;           /* owned */
     int width, height;    /* pixels */
     double density;       /* px per dp */
-    char *device_model;   /* owned: e.g. "Pixel 8" */
     char *theme_var;      /* owned: bool variable selecting the dark palette, or NULL */
     struct sim_app *apps; /* owned */
     size_t napps;
