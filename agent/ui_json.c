@@ -71,7 +71,7 @@ struct keyent {
  * class, package or resource id is recognised before it is decoded, validated or hashed.
  * Direct-mapped; raw pointers point into the document being parsed.
  */
-#define ICACHE_SLOTS 16
+#define ICACHE_SLOTS 64
 struct icache_slot {
     const char *raw;
     size_t raw_len;
@@ -246,25 +246,27 @@ static unsigned hex4(const char *h)
     return v;
 }
 
-static int put_cp(tl_buf *b, uint32_t cp)
+/* Write cp as UTF-8 at o; NUL and code points that cannot be encoded become U+FFFD. */
+static size_t put_cp(char *o, uint32_t cp)
 {
-    char u[4];
-    size_t n = tl_utf8_encode(cp, u);
-    if (!n || cp == 0)
-        n = tl_utf8_encode(0xFFFD, u);
-    return tl_buf_append(b, u, n);
+    size_t n = cp ? tl_utf8_encode(cp, o) : 0;
+    return n ? n : tl_utf8_encode(0xFFFD, o);
 }
 
 /*
  * Decode a scanned string into j->tmp: escapes resolved, lone surrogates, NUL and invalid UTF-8
- * replaced by U+FFFD. @return TL_OK or TL_ENOMEM.
+ * replaced by U+FFFD. Every input byte yields at most three output bytes (an invalid byte
+ * becomes U+FFFD; escapes shrink), so the buffer is reserved once and written directly.
+ * @return TL_OK or TL_ENOMEM.
  */
 static int decode_into_tmp(struct jp *j, const char *s, const char *e)
 {
     tl_buf *b = &j->tmp;
     tl_buf_clear(b);
-    if (tl_buf_reserve(b, (size_t)(e - s)) != TL_OK)
+    size_t n = (size_t)(e - s);
+    if (n > SIZE_MAX / 3 || tl_buf_reserve(b, n * 3) != TL_OK)
         return TL_ENOMEM;
+    char *o = b->data;
     const unsigned char *p = (const unsigned char *)s, *end = (const unsigned char *)e;
     while (p < end) {
         if (*p == '\\') {
@@ -279,34 +281,32 @@ static int decode_into_tmp(struct jp *j, const char *s, const char *e)
                         p += 6;
                     }
                 }
-                if (put_cp(b, cp) != TL_OK)
-                    return TL_ENOMEM;
+                o += put_cp(o, cp);
                 continue;
             }
             static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
-            const char *k = strchr(from, c);
-            if (tl_buf_putc(b, to[k - from]) != TL_OK)
-                return TL_ENOMEM;
+            *o++ = to[strchr(from, c) - from]; /* scan_string validated the escape */
             p += 2;
         } else if (*p < 0x80) {
             const unsigned char *q = skip_plain(p, end); /* stops at '\\' or non-ASCII */
-            if (tl_buf_append(b, p, (size_t)(q - p)) != TL_OK)
-                return TL_ENOMEM;
+            memcpy(o, p, (size_t)(q - p));
+            o += q - p;
             p = q;
         } else {
             uint32_t cp;
             size_t l = tl_utf8_decode(p, (size_t)(end - p), &cp);
             if (l) {
-                if (tl_buf_append(b, p, l) != TL_OK)
-                    return TL_ENOMEM;
+                memcpy(o, p, l);
+                o += l;
                 p += l;
             } else {
-                if (put_cp(b, 0xFFFD) != TL_OK)
-                    return TL_ENOMEM;
+                o += put_cp(o, 0xFFFD);
                 p++;
             }
         }
     }
+    b->len = (size_t)(o - b->data);
+    b->data[b->len] = '\0';
     return TL_OK;
 }
 
@@ -334,6 +334,16 @@ static int read_str(struct jp *j, const char **out, size_t *n)
 
 /* Read a string member into the arena (interned through `cache` when not NULL); values of
  * other types (null, numbers, ...) are validated and ignored. */
+/* Slot of a raw value: its length and its first and last eight bytes, mixed. */
+static inline size_t icache_hash(const char *raw, size_t n)
+{
+    uint64_t a = 0, z = 0;
+    memcpy(&a, raw, n < 8 ? n : 8);
+    memcpy(&z, raw + (n < 8 ? 0 : n - 8), n < 8 ? n : 8);
+    uint64_t h = (a ^ (z * 0x9E3779B97F4A7C15ULL) ^ n) * 0xFF51AFD7ED558CCDULL;
+    return (size_t)(h >> 40);
+}
+
 static int read_kept(struct jp *j, const char **dst, struct icache *cache)
 {
     if (peek(j) != '"')
@@ -358,9 +368,7 @@ static int read_kept(struct jp *j, const char **dst, struct icache *cache)
         if (rc)
             return rc;
         size_t n = (size_t)(raw_end - raw); /* > 0: "" was handled above */
-        struct icache_slot *slot =
-            &cache->slot[(n * 7u ^ (unsigned char)raw[n / 2] ^ ((unsigned char)raw[n - 1] << 2)) &
-                         (ICACHE_SLOTS - 1)];
+        struct icache_slot *slot = &cache->slot[icache_hash(raw, n) & (ICACHE_SLOTS - 1)];
         if (slot->raw_len == n && ui_bytes_eq(slot->raw, raw, n)) {
             *dst = slot->str;
             return TL_OK;
@@ -469,7 +477,7 @@ static int read_int(struct jp *j, int32_t *out)
     if (rc)
         return rc;
     if (!is_int) {
-        double d;
+        double d = 0;
         rc = number_value(j, s, e, &d);
         if (rc)
             return rc;
