@@ -90,6 +90,12 @@ int tl_cli_parse(const struct tl_command *cmd, int argc, char **argv, const stru
 /** Print "taploop CMD: message" and a pointer to --help on stderr. @return TL_EXIT_USAGE. */
 int tl_cli_usage(const struct tl_command *cmd, const char *fmt, ...) TL_PRINTF(2, 3);
 
+/**
+ * Write a command's output buffer to stdout. `rc` is the status of building it: TL_ENOMEM
+ * becomes an error record. @return TL_OK, TL_ENOMEM or TL_EIO (stdout not writable).
+ */
+int tl_cli_print(const tl_buf *out, int rc, tl_error *err);
+
 /** Print an error record as "taploop: message" on stderr. @return its exit code. */
 int tl_cli_fail(const tl_error *err);
 

@@ -69,6 +69,15 @@ int tl_exit_code(int status)
     return tl_exit_class(status);
 }
 
+int tl_cli_print(const tl_buf *out, int rc, tl_error *err)
+{
+    if (rc != TL_OK)
+        return tl_error_set(err, TL_ENOMEM, "out of memory writing the output");
+    if (out->len && fwrite(out->data, 1, out->len, stdout) != out->len)
+        return tl_error_set(err, TL_EIO, "cannot write to standard output");
+    return TL_OK;
+}
+
 int tl_cli_fail(const tl_error *err)
 {
     fprintf(stderr, "taploop: %s\n", err->msg[0] ? err->msg : tl_strerror(err->code));

@@ -11,6 +11,7 @@
 
 #include "agent/cli.h"
 #include "agent/exec.h"
+#include "agent/observe.h"
 #include "agent/selector.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -277,10 +278,7 @@ static int report(const struct tl_cli_common *co, const tl_ui *ui, const tl_acti
         }
         rc |= tl_buf_putc(&out, '\n');
     }
-    if (rc == TL_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
-        rc = tl_error_set(err, TL_EIO, "cannot write to standard output");
-    else if (rc != TL_OK)
-        rc = tl_error_set(err, TL_ENOMEM, "out of memory");
+    rc = tl_cli_print(&out, rc, err);
     tl_buf_dispose(&out);
     return rc;
 }
@@ -300,17 +298,8 @@ static int act(const struct act_opts *o, const struct tl_cli_common *co, tl_acti
     rc = tl_driver_open(&drv, co->driver, &cfg, err);
     if (rc == TL_OK && (tl_exec_needs_screen(a) || o->nsel)) {
         ui = tl_ui_new();
-        rc = ui ? tl_driver_observe(drv, TL_OBSERVE_TREE, &obs, err)
+        rc = ui ? tl_observe(drv, 0, &uo, &obs, ui, err)
                 : tl_error_set(err, TL_ENOMEM, "out of memory");
-        if (rc == TL_OK) {
-            uo.display_w = obs.display_w;
-            uo.display_h = obs.display_h;
-            rc = tl_ui_parse(ui, obs.tree.data ? obs.tree.data : "", obs.tree.len, &uo, err);
-            if (rc == TL_EPARSE) {
-                tl_error_prefix(err, "%s: the device's UI tree could not be read: ", co->driver);
-                err->code = rc = TL_EBADRESP;
-            }
-        }
     }
     if (rc == TL_OK && o->nsel)
         rc = apply_selector(o, ui, a, err);

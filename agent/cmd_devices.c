@@ -48,10 +48,7 @@ static int print_devices(const struct tl_cli_common *co, const tl_device_list *l
         if (l->n == 0)
             rc |= tl_buf_printf(&out, "(no devices)\n");
     }
-    if (rc == TL_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
-        rc = tl_error_set(err, TL_EIO, "cannot write to standard output");
-    else if (rc != TL_OK)
-        rc = tl_error_set(err, TL_ENOMEM, "out of memory");
+    rc = tl_cli_print(&out, rc, err);
     tl_buf_dispose(&out);
     return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/cli.h"
+#include "agent/observe.h"
 #include "core/fs.h"
 #include "core/json.h"
 #include "core/log.h"
@@ -49,10 +50,7 @@ static int print_index(const tl_ui *ui, const struct tl_cli_common *co, const ch
         rc |= tl_buf_putc(&out, '\n');
         rc |= tl_ui_listing(ui, &out);
     }
-    if (rc == TL_OK && fwrite(out.data, 1, out.len, stdout) != out.len)
-        rc = tl_error_set(err, TL_EIO, "cannot write to standard output");
-    else if (rc != TL_OK)
-        rc = tl_error_set(err, TL_ENOMEM, "out of memory printing the index");
+    rc = tl_cli_print(&out, rc, err);
     tl_buf_dispose(&out);
     return rc;
 }
@@ -98,19 +96,8 @@ static int observe_device(const struct observe_opts *o, const struct tl_cli_comm
         rc = tl_error_set(err, TL_ENOMEM, "out of memory");
     if (rc == TL_OK)
         rc = tl_driver_open(&drv, co->driver, &cfg, err);
-    unsigned what = TL_OBSERVE_TREE | (o->screenshot ? TL_OBSERVE_SCREENSHOT : 0);
     if (rc == TL_OK)
-        rc = tl_driver_observe(drv, what, &obs, err);
-    if (rc == TL_OK) {
-        uo.display_w = obs.display_w;
-        uo.display_h = obs.display_h;
-        rc = tl_ui_parse(ui, obs.tree.data ? obs.tree.data : "", obs.tree.len, &uo, err);
-        if (rc == TL_EPARSE) {
-            /* the device sent something unusable: an infrastructure problem, not the user's */
-            tl_error_prefix(err, "%s: the device's UI tree could not be read: ", co->driver);
-            err->code = rc = TL_EBADRESP;
-        }
-    }
+        rc = tl_observe(drv, o->screenshot ? TL_OBSERVE_SCREENSHOT : 0, &uo, &obs, ui, err);
     if (rc == TL_OK && o->screenshot) {
         rc = tl_file_write(o->screenshot, obs.screenshot.data, obs.screenshot.len, err);
         if (rc == TL_OK)
