@@ -10,9 +10,10 @@
  *
  * Errors: every call returns TL_OK or a TL_E* code with a message in err. The category says
  * what a caller can do: TL_EAUTH (credentials rejected), TL_ENET / TL_ETIMEOUT (unreachable),
- * TL_ENOTFOUND (no such device, app or activity), TL_ENOTREADY (device offline or busy),
+ * TL_ENOTFOUND (no such device), TL_ENOTREADY (device offline or busy),
  * TL_EBADRESP (the device answered something unusable), TL_EUNSUPPORTED (this driver cannot do
- * that), TL_EREJECTED (the device refused the action, e.g. typing with no focused field),
+ * that), TL_EREJECTED (the device refused the action: typing with no focused field, an app or
+ * activity that is not installed),
  * TL_EUSAGE (bad configuration), TL_ECANCELED.
  */
 #ifndef TL_DRIVER_H

@@ -817,7 +817,7 @@ int sim_start_app(const struct sim_model *m, struct sim_state *st, const char *p
                 break;
             off += (size_t)n;
         }
-        return tl_error_set(err, TL_ENOTFOUND,
+        return tl_error_set(err, TL_EREJECTED,
                             "package %s is not installed on the sim phone "
                             "(installed: %s)",
                             package, list);
@@ -834,7 +834,7 @@ int sim_start_app(const struct sim_model *m, struct sim_state *st, const char *p
                 return rc ? tl_error_set(err, rc, "sim: cannot open %s", activity) : TL_OK;
             }
         }
-        return tl_error_set(err, TL_ENOTFOUND, "package %s has no activity %s", package, activity);
+        return tl_error_set(err, TL_EREJECTED, "package %s has no activity %s", package, activity);
     }
     int t = task_of(st, app);
     int rc = TL_OK;
@@ -853,7 +853,7 @@ int sim_stop_app(const struct sim_model *m, struct sim_state *st, const char *pa
 {
     int app = sim_model_app(m, package);
     if (app < 0)
-        return tl_error_set(err, TL_ENOTFOUND, "package %s is not installed on the sim phone",
+        return tl_error_set(err, TL_EREJECTED, "package %s is not installed on the sim phone",
                             package);
     int t = task_of(st, app);
     if (t >= 0) {

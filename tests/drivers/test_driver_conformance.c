@@ -272,7 +272,7 @@ ParameterizedTest(size_t *i, driver_conformance, each_driver)
     }
     tl_app_list_dispose(&apps);
     rc = tl_driver_start_app(d, "org.taploop.no.such.app", NULL, &err);
-    cr_assert_eq(rc, TL_ENOTFOUND, "%s: starting a missing app: %s %s", name, tl_err_name(rc),
+    cr_assert_eq(rc, TL_EREJECTED, "%s: starting a missing app: %s %s", name, tl_err_name(rc),
                  err.msg);
 
     /* reset works, or says it cannot */

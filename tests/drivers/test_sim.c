@@ -815,7 +815,7 @@ Test(sim, start_unknown_package)
     phone p;
     ph_open(&p, "sim");
     int rc = tl_driver_start_app(p.d, "com.example.nope", NULL, &p.err);
-    cr_assert_eq(rc, TL_ENOTFOUND);
+    cr_assert_eq(rc, TL_EREJECTED);
     cr_assert_not_null(strstr(p.err.msg, "com.example.nope"), "%s", p.err.msg);
     cr_assert_not_null(strstr(p.err.msg, "com.android.settings"), "%s", p.err.msg);
     cr_assert_not_null(strstr(p.err.msg, "com.android.contacts"), "%s", p.err.msg);
@@ -855,11 +855,11 @@ Test(sim, start_app_unknown_activity)
     ph_open(&p, "sim");
     ph_tap(&p, "Notes");
     int rc = tl_driver_start_app(p.d, "com.android.settings", ".Nope", &p.err);
-    cr_assert_eq(rc, TL_ENOTFOUND);
+    cr_assert_eq(rc, TL_EREJECTED);
     cr_assert_not_null(strstr(p.err.msg, ".Nope"), "%s", p.err.msg);
     /* an activity of another app is not found either */
     rc = tl_driver_start_app(p.d, "com.android.settings", ".LoginActivity", &p.err);
-    cr_assert_eq(rc, TL_ENOTFOUND);
+    cr_assert_eq(rc, TL_EREJECTED);
     cr_assert_str_eq(ph_activity(&p), ".LoginActivity", "nothing changed");
     ph_close(&p);
 }
@@ -898,7 +898,7 @@ Test(sim, stop_app_in_the_background)
     cr_assert_not_null(ph_find(&p, "Settings"));
     /* stopping an app that is not running is fine; an unknown one is not found */
     cr_assert_eq(tl_driver_stop_app(p.d, "com.example.notes", &p.err), TL_OK);
-    cr_assert_eq(tl_driver_stop_app(p.d, "com.example.nope", &p.err), TL_ENOTFOUND);
+    cr_assert_eq(tl_driver_stop_app(p.d, "com.example.nope", &p.err), TL_EREJECTED);
     cr_assert_eq(tl_driver_stop_app(p.d, "", &p.err), TL_EUSAGE);
     ph_close(&p);
 }

@@ -150,7 +150,7 @@ run 0 "$TAPLOOP" observe --device sim:alice
 has "Launcher (com.android.launcher3)"
 run 2 "$TAPLOOP" act start_app Settings
 err_has "is not an Android package name"
-run 3 "$TAPLOOP" act start_app com.example.missing
+run 1 "$TAPLOOP" act start_app com.example.missing
 err_has "com.example.missing is not installed"
 
 echo "the sim's XML form lists the same screen"
