@@ -1,0 +1,107 @@
+/*
+ * http.h - the HTTP layer every HTTP user shares (the LLM client, the Mobilerun and ArmCloud
+ * drivers): libcurl with connection reuse, connect and total timeouts, a response size cap,
+ * bounded retries with exponential backoff and jitter, cancellation, and error messages that
+ * name the endpoint and the cause but never a secret.
+ *
+ * Retries: a request is retried on HTTP 429 (waiting what Retry-After says, within the backoff
+ * cap), on 5xx, on timeouts and on connection errors (refused, reset, DNS), up to
+ * max_attempts attempts in all, sleeping base * 2^(attempt-1) with +-25% jitter in between.
+ * Other 4xx answers are not retried. A request carrying a body is retried only when the server
+ * did not take it (connection errors) or answered 429/5xx.
+ *
+ * Secrets: header values (Authorization, signatures, keys) never appear in messages or logs;
+ * URLs in messages lose any user:password@ part and their query string.
+ *
+ * A tl_http is used by one thread at a time (it owns one libcurl easy handle, whose connection
+ * cache makes successive requests to the same host reuse their connection).
+ */
+#ifndef TL_HTTP_H
+#define TL_HTTP_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/status.h"
+
+/** Defaults of tl_http_request fields left 0. */
+#define TL_HTTP_CONNECT_TIMEOUT_MS 10000
+#define TL_HTTP_TIMEOUT_MS         120000
+#define TL_HTTP_MAX_RESPONSE       ((size_t)64 << 20)
+#define TL_HTTP_MAX_ATTEMPTS       4
+#define TL_HTTP_BACKOFF_MS         500
+#define TL_HTTP_MAX_BACKOFF_MS     30000
+
+/** One request. Zero-initialise, then set what applies. Everything is borrowed. */
+typedef struct tl_http_request {
+    const char *method;   /**< "GET", "POST", "PUT", "PATCH", "DELETE"; NULL means GET */
+    const char *url;      /**< absolute http:// or https:// URL */
+    const char *endpoint; /**< short name for messages, e.g. "LLM" or "mobilerun"; NULL: host */
+    const char *const *headers; /**< NULL-terminated "Name: value" lines; values are secret */
+    const void *body;           /**< request body or NULL */
+    size_t body_len;
+    long connect_timeout_ms; /**< 0: TL_HTTP_CONNECT_TIMEOUT_MS */
+    long timeout_ms;         /**< whole attempt, 0: TL_HTTP_TIMEOUT_MS */
+    size_t max_response;     /**< body cap, 0: TL_HTTP_MAX_RESPONSE */
+    int max_attempts;        /**< 0: TL_HTTP_MAX_ATTEMPTS; 1: no retry */
+    long backoff_ms;         /**< first backoff, 0: TL_HTTP_BACKOFF_MS */
+    long max_backoff_ms; /**< cap on one wait (also on Retry-After), 0: TL_HTTP_MAX_BACKOFF_MS */
+    long deadline_ms;    /**< if > 0: give up (TL_ETIMEOUT) when this much time has passed,
+                              waits and attempts included */
+} tl_http_request;
+
+/** A response. Initialise with tl_http_response_init(), release with _dispose(). */
+typedef struct tl_http_response {
+    long status;            /**< HTTP status of the last attempt */
+    tl_buf body;            /**< its body (owned) */
+    char content_type[128]; /**< Content-Type header, "" if none */
+    int attempts;           /**< attempts made */
+    long elapsed_ms;        /**< time from the first attempt to the end, waits included */
+} tl_http_response;
+
+void tl_http_response_init(tl_http_response *r);
+void tl_http_response_dispose(tl_http_response *r);
+
+typedef struct tl_http tl_http;
+
+/** Initialise libcurl once per process, before any thread starts. @return TL_OK or TL_ENOMEM. */
+int tl_http_global_init(tl_error *err);
+
+/**
+ * A client. `cancel` (may be NULL) aborts requests in flight and waits between attempts as
+ * soon as it becomes non-zero. Caller frees with tl_http_free(). @return NULL when out of
+ * memory (err set).
+ */
+tl_http *tl_http_new(volatile sig_atomic_t *cancel, tl_error *err);
+
+/** Free a client. NULL is accepted. */
+void tl_http_free(tl_http *h);
+
+/**
+ * Send a request, with the retries described above. When an HTTP response arrives (whatever
+ * its status, after retries for 429 and 5xx), returns TL_OK with it in `resp` (initialised by
+ * the caller; its body is replaced): the caller decides what a status means, with
+ * tl_http_check() for the usual mapping.
+ * @return TL_OK; TL_ENET (connection failed, after retries); TL_ETIMEOUT; TL_EBADRESP (body over
+ *         the cap); TL_ECANCELED; TL_EUSAGE (a bad URL). Messages name the method, the endpoint
+ *         and the cause, e.g. "LLM: POST http://127.0.0.1:8080/v1/chat/completions: connection
+ *         refused (after 4 attempts)".
+ */
+int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp, tl_error *err);
+
+/**
+ * Map a response's status to a status code: 2xx TL_OK; 401 and 403 TL_EAUTH; 404 TL_ENOTFOUND;
+ * 429 and 5xx TL_ENET ("after N attempts"); other statuses TL_EBADRESP. The message names the
+ * endpoint, the status and its reason phrase, and, when the body is short text or JSON, an
+ * excerpt of it (e.g. an error's "message"); `hint` (may be NULL) is appended, e.g.
+ * "check OPENAI_API_KEY".
+ */
+int tl_http_check(const tl_http_request *req, const tl_http_response *resp, const char *hint,
+                  tl_error *err);
+
+/** Write `url` without user:password@ and without the query string into out (size bytes). */
+void tl_http_redact_url(const char *url, char *out, size_t size);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * cassette.h - recording LLM exchanges and replaying them (SPEC §8).
+ *
+ * A cassette is a JSON-lines file, one exchange per line:
+ *   {"n":1,"request_sha256":"<hex>","request":{...},"response":{...}}
+ * `request` is the request body with image data left out (every "image_url" URL replaced by
+ * "<image>"), `request_sha256` the SHA-256 of that stripped request's compact JSON text, and
+ * `response` the response body as the server sent it. Lines may be preceded by comment lines
+ * starting with '#' (who recorded it, against what).
+ *
+ * Replay answers the n-th request with the n-th exchange when the hashes match. Anything else
+ * is a miss: TL_ENOTFOUND with the exchange number and what differed (the first differing
+ * member, e.g. a line of the listing), which is how a replayed suite notices that the app's UI
+ * changed.
+ */
+#ifndef TL_CASSETTE_H
+#define TL_CASSETTE_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/status.h"
+
+typedef struct tl_cassette tl_cassette;
+
+/**
+ * Open for recording: the file is created or truncated; `comment` (may be NULL) is written
+ * first as '#' lines. Caller closes with tl_cassette_close().
+ * @return TL_OK or TL_EIO naming the path.
+ */
+int tl_cassette_open_record(tl_cassette **out, const char *path, const char *comment,
+                            tl_error *err);
+
+/**
+ * Open for replay: the whole file is read and checked.
+ * @return TL_OK; TL_EIO (unreadable); TL_EPARSE naming the line of a malformed exchange.
+ */
+int tl_cassette_open_replay(tl_cassette **out, const char *path, tl_error *err);
+
+/** true if the cassette replays (false: it records). */
+int tl_cassette_replaying(const tl_cassette *c);
+
+/**
+ * Replay: the response body for this request (the next exchange in order), appended to
+ * `response`. @return TL_OK; TL_ENOTFOUND on a miss (no exchange left, or the next one's hash
+ * differs), with what differed.
+ */
+int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *response,
+                       tl_error *err);
+
+/**
+ * Record one exchange and flush it to the file at once (an interrupted run keeps what it
+ * recorded). @return TL_OK, TL_EPARSE (request or response is not JSON), TL_EIO.
+ */
+int tl_cassette_record(tl_cassette *c, const char *request, size_t len, const char *response,
+                       size_t rlen, tl_error *err);
+
+/** Close (and flush). NULL is accepted. */
+void tl_cassette_close(tl_cassette *c);
+
+/**
+ * The stripped form of a request body (images replaced) and its SHA-256 hex, as stored.
+ * @return TL_OK, TL_EPARSE (not JSON), TL_ENOMEM.
+ */
+int tl_cassette_strip(const char *request, size_t len, tl_buf *stripped, char sha256_hex[65],
+                      tl_error *err);
+
+#endif
