@@ -7,8 +7,10 @@
  * Retries: a request is retried on HTTP 429 (waiting what Retry-After says, within the backoff
  * cap), on 5xx, on timeouts and on connection errors (refused, reset, DNS), up to
  * max_attempts attempts in all, sleeping base * 2^(attempt-1) with +-25% jitter in between.
- * Other 4xx answers are not retried. A request carrying a body is retried only when the server
- * did not take it (connection errors) or answered 429/5xx.
+ * Other 4xx answers are not retried. A request that is not safe to repeat (one with a body, or
+ * POST or PATCH) is retried only when the server did not receive it (DNS, refused, timeout while
+ * connecting) or answered 429/5xx; libcurl itself re-sends once when a reused keep-alive
+ * connection turns out to be dead before any byte of the answer arrived.
  *
  * Secrets: header values (Authorization, signatures, keys) never appear in messages or logs;
  * URLs in messages lose any user:password@ part and their query string.
@@ -84,10 +86,15 @@ void tl_http_free(tl_http *h);
  * its status, after retries for 429 and 5xx), returns TL_OK with it in `resp` (initialised by
  * the caller; its body is replaced): the caller decides what a status means, with
  * tl_http_check() for the usual mapping.
- * @return TL_OK; TL_ENET (connection failed, after retries); TL_ETIMEOUT; TL_EBADRESP (body over
- *         the cap); TL_ECANCELED; TL_EUSAGE (a bad URL). Messages name the method, the endpoint
- *         and the cause, e.g. "LLM: POST http://127.0.0.1:8080/v1/chat/completions: connection
- *         refused (after 4 attempts)".
+ * When the request's deadline_ms passes first, the call ends with TL_ETIMEOUT even if the last
+ * attempt got a 429 or 5xx (its status is in resp->status and in the message).
+ * On failure, resp has attempts, elapsed_ms, and the last answer's status and content type (0
+ * and "" when none answered); its body is emptied, never partial.
+ * @return TL_OK; TL_ENET (connection failed or reset, response truncated, after retries);
+ *         TL_ETIMEOUT; TL_EBADRESP (body over the cap, bad encoding); TL_ECANCELED; TL_EUSAGE
+ *         (a bad URL, a header with CR or LF); TL_ENOMEM. Messages name the method, the
+ *         endpoint and the cause, e.g. "LLM: POST http://127.0.0.1:8080/v1/chat/completions:
+ *         connection refused (after 4 attempts)".
  */
 int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp, tl_error *err);
 

@@ -1,0 +1,1068 @@
+/*
+ * http.c - the shared HTTP layer (see http.h): libcurl, retries with backoff, error messages
+ * without secrets.
+ *
+ * A tl_http owns one libcurl easy handle and a private multi handle that drives it. The multi
+ * handle holds the connection and DNS caches (so successive requests reuse their connection)
+ * and lets the transfer loop wake every 50 ms to look at the cancel flag: a canceled request
+ * returns within that time even while the server says nothing, instead of the ~1 s libcurl's
+ * own progress callback needs when a transfer is idle.
+ *
+ * tl_http_send() makes up to max_attempts attempts. Each one ends in an `outcome`: TL_OK when
+ * an HTTP response arrived (whatever its status), otherwise the status code of the failure;
+ * whether another attempt is worth making; and the cause in words ("connection refused",
+ * "503 Service Unavailable"). Between attempts it sleeps in slices of at most 50 ms, watching
+ * the cancel flag and the deadline. The one message, written at the end, names the endpoint,
+ * the method, the redacted URL, the cause and the number of attempts; header values and the
+ * request body are never formatted anywhere in this file.
+ *
+ * Requests that may change something on the server (a body, or POST/PATCH) are retried after a
+ * transport failure only when the request never reached the server (connection refused, DNS,
+ * send errors): a timeout, a reset or a truncated answer after the request was sent may mean
+ * it was acted upon. 429 and 5xx answers are retried for every method: the server said it did
+ * not do the work.
+ */
+#include "core/http.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/utf8.h"
+
+/* Longest wait between two looks at the cancel flag. */
+#define SLICE_MS 50
+
+/* Longest Retry-After taken into account (then capped by max_backoff_ms anyway). */
+#define RETRY_AFTER_MAX_S 86400L
+
+/* Room for a redacted URL and an endpoint name in messages. */
+#define URL_MAX      320
+#define ENDPOINT_MAX 64
+
+/* Length of a body excerpt in tl_http_check's messages, in characters. */
+#define EXCERPT_CHARS 200
+#define EXCERPT_SIZE  (EXCERPT_CHARS * 5 + 8) /* 4 bytes a character, a space between each */
+
+/* Bodies larger than this are not parsed as JSON for an excerpt (their start is shown). */
+#define EXCERPT_PARSE_MAX ((size_t)256 << 10)
+
+struct tl_http {
+    CURL *easy;
+    CURLM *multi;
+    volatile sig_atomic_t *cancel;
+    uint64_t rng; /* splitmix64 state, for the jitter */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+/* One request's settings, defaults applied, and what its messages say about it. */
+typedef struct call {
+    const char *method;
+    char url[URL_MAX]; /* redacted */
+    char endpoint[ENDPOINT_MAX];
+    bool unsafe; /* may change server state: not retried once the server has it */
+    long connect_timeout_ms, timeout_ms, backoff_ms, max_backoff_ms, deadline_ms;
+    size_t max_response;
+    int max_attempts;
+    long long start_ms;
+    struct curl_slist *headers;
+} call;
+
+/* One attempt's state, as the libcurl callbacks see it. */
+typedef struct xfer {
+    tl_http *h;
+    tl_buf *body;
+    size_t max;
+    bool over_cap;
+    bool oom;
+    long retry_after_ms; /* -1: no Retry-After */
+} xfer;
+
+/* How an attempt ended. */
+typedef struct outcome {
+    int code;            /* TL_OK: an HTTP response arrived (any status) */
+    bool retry;          /* another attempt may succeed */
+    bool deadline;       /* deadline_ms stopped the retries (set by tl_http_send) */
+    long status;         /* HTTP status, 0 if none */
+    long retry_after_ms; /* -1: none */
+    char cause[192];
+} outcome;
+
+/* ---- small helpers -------------------------------------------------------------------------- */
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool canceled(const tl_http *h)
+{
+    return h->cancel && *h->cancel != 0;
+}
+
+/* splitmix64: a per-client generator, so that no global rand() state is shared by threads. */
+static uint64_t next_random(tl_http *h)
+{
+    uint64_t z = (h->rng += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A uniform double in [0, 1). */
+static double random_unit(tl_http *h)
+{
+    return (double)(next_random(h) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Sleep ms milliseconds in slices, returning early when the cancel flag is raised. */
+static int sleep_cancelable(const tl_http *h, long ms)
+{
+    long long end = now_ms() + ms;
+    for (;;) {
+        if (canceled(h))
+            return TL_ECANCELED;
+        long long left = end - now_ms();
+        if (left <= 0)
+            return TL_OK;
+        long slice = left < SLICE_MS ? (long)left : SLICE_MS;
+        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Seconds for messages: "0.3", "10", "120". */
+static void format_seconds(char *out, size_t size, long ms)
+{
+    snprintf(out, size, "%g", (double)ms / 1000.0);
+}
+
+/* Copy at most max bytes of s into out as one printable line (controls and non-ASCII bytes
+ * become '?'), for texts libcurl produced. */
+static void copy_printable(char *out, size_t size, const char *s, size_t max)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < max && s[i] && o + 1 < size; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    if (size)
+        out[o] = '\0';
+}
+
+static const char *reason_phrase(long status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 425: return "Too Early";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    case 507: return "Insufficient Storage";
+    case 529: return "Overloaded";
+    default: break;
+    }
+    if (status >= 500 && status < 600)
+        return "Server Error";
+    if (status >= 400 && status < 500)
+        return "Client Error";
+    return "";
+}
+
+/* "503 Service Unavailable", or "299" for a status without a known phrase. */
+static void format_status(char *out, size_t size, long status)
+{
+    const char *phrase = reason_phrase(status);
+    snprintf(out, size, "%ld%s%s", status, *phrase ? " " : "", phrase);
+}
+
+static bool retryable_status(long status)
+{
+    return status == 429 || (status >= 500 && status < 600);
+}
+
+/* ---- URLs ----------------------------------------------------------------------------------- */
+
+void tl_http_redact_url(const char *url, char *out, size_t size)
+{
+    if (!out || size == 0)
+        return;
+    out[0] = '\0';
+    if (!url)
+        return;
+    const char *scheme_end = strstr(url, "://");
+    size_t auth = scheme_end ? (size_t)(scheme_end - url) + 3 : 0;
+    /* A "://" after the path starts (e.g. in the query) is not a scheme separator. */
+    if (scheme_end && strcspn(url, "/?#") < (size_t)(scheme_end - url))
+        auth = 0;
+    size_t auth_end = auth + strcspn(url + auth, "/?#");
+    size_t host = auth;
+    for (size_t i = auth; i < auth_end; i++)
+        if (url[i] == '@')
+            host = i + 1;
+    size_t end = auth_end + strcspn(url + auth_end, "?#");
+
+    size_t o = 0;
+    for (size_t i = 0; i < end && o + 1 < size; i++) {
+        if (i >= auth && i < host)
+            continue; /* user:password@ */
+        unsigned char c = (unsigned char)url[i];
+        out[o++] = (c > 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    out[o] = '\0';
+}
+
+/* The host[:port] of a redacted URL, for messages when no endpoint name is given. */
+static void host_of(const char *redacted, char *out, size_t size)
+{
+    const char *p = strstr(redacted, "://");
+    p = p ? p + 3 : redacted;
+    size_t n = strcspn(p, "/");
+    if (n >= size)
+        n = size - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static bool scheme_ok(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 || strncasecmp(url, "https://", 8) == 0;
+}
+
+/* A method is an HTTP token of capital letters (what the servers we talk to accept). */
+static bool method_ok(const char *m)
+{
+    size_t n = strlen(m);
+    if (n == 0 || n > 16)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (m[i] < 'A' || m[i] > 'Z')
+            return false;
+    return true;
+}
+
+/* ---- responses ------------------------------------------------------------------------------ */
+
+void tl_http_response_init(tl_http_response *r)
+{
+    r->status = 0;
+    tl_buf_init(&r->body, 0);
+    r->content_type[0] = '\0';
+    r->attempts = 0;
+    r->elapsed_ms = 0;
+}
+
+void tl_http_response_dispose(tl_http_response *r)
+{
+    if (!r)
+        return;
+    tl_buf_dispose(&r->body);
+    r->status = 0;
+    r->content_type[0] = '\0';
+}
+
+/* ---- clients -------------------------------------------------------------------------------- */
+
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_OK;
+
+static void global_init_once(void)
+{
+    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int tl_http_global_init(tl_error *err)
+{
+    pthread_once(&global_once, global_init_once);
+    if (global_rc != CURLE_OK)
+        return tl_error_set(err, TL_ENOMEM, "libcurl initialisation failed: %s",
+                            curl_easy_strerror(global_rc));
+    return TL_OK;
+}
+
+tl_http *tl_http_new(volatile sig_atomic_t *cancel, tl_error *err)
+{
+    int rc = tl_http_global_init(err);
+    if (rc != TL_OK)
+        return NULL;
+    tl_http *h = calloc(1, sizeof(*h));
+    if (!h) {
+        tl_error_set(err, TL_ENOMEM, "out of memory creating an HTTP client");
+        return NULL;
+    }
+    h->cancel = cancel;
+    h->easy = curl_easy_init();
+    h->multi = curl_multi_init();
+    if (!h->easy || !h->multi) {
+        tl_error_set(err, TL_ENOMEM, "out of memory creating an HTTP client (libcurl)");
+        tl_http_free(h);
+        return NULL;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h->rng = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
+             ((uint64_t)(uintptr_t)h << 16) ^ (uint64_t)now_ms();
+    return h;
+}
+
+void tl_http_free(tl_http *h)
+{
+    if (!h)
+        return;
+    if (h->multi)
+        curl_multi_cleanup(h->multi); /* closes the cached connections */
+    if (h->easy)
+        curl_easy_cleanup(h->easy);
+    free(h);
+}
+
+/* ---- libcurl callbacks ---------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *payload)
+{
+    xfer *x = payload;
+    size_t len = size * n;
+    if (len > x->max - x->body->len) {
+        x->over_cap = true;
+        return 0; /* anything but len aborts the transfer with CURLE_WRITE_ERROR */
+    }
+    if (tl_buf_append(x->body, data, len) != TL_OK) {
+        x->oom = true;
+        return 0;
+    }
+    return len;
+}
+
+/* Retry-After: delay-seconds or an HTTP-date. @return milliseconds, or -1 if unreadable. */
+static long parse_retry_after(const char *v, size_t n)
+{
+    while (n && (*v == ' ' || *v == '\t')) {
+        v++;
+        n--;
+    }
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    char text[64];
+    if (n == 0 || n >= sizeof(text))
+        return -1;
+    memcpy(text, v, n);
+    text[n] = '\0';
+    long seconds = 0;
+    if (strspn(text, "0123456789") == n) {
+        for (size_t i = 0; i < n && seconds <= RETRY_AFTER_MAX_S; i++)
+            seconds = seconds * 10 + (text[i] - '0');
+    } else {
+        time_t when = curl_getdate(text, NULL);
+        if (when == (time_t)-1)
+            return -1;
+        double delta = difftime(when, time(NULL));
+        seconds = delta <= 0 ? 0 : delta > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : (long)delta;
+    }
+    if (seconds > RETRY_AFTER_MAX_S)
+        seconds = RETRY_AFTER_MAX_S;
+    return seconds * 1000;
+}
+
+static size_t on_header(char *line, size_t size, size_t n, void *payload)
+{
+    xfer *x = payload;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0)
+        x->retry_after_ms = -1; /* a new response (after a 100 Continue, say) */
+    else if (len > 12 && strncasecmp(line, "Retry-After:", 12) == 0)
+        x->retry_after_ms = parse_retry_after(line + 12, len - 12);
+    return len;
+}
+
+static int on_progress(void *payload, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const xfer *x = payload;
+    return canceled(x->h) ? 1 : 0;
+}
+
+/* ---- one attempt ---------------------------------------------------------------------------- */
+
+/* Set the options that are the same for every attempt of a request. */
+static CURLcode configure(tl_http *h, const tl_http_request *req, const call *c, xfer *x)
+{
+    CURL *e = h->easy;
+    CURLcode rc = CURLE_OK;
+    curl_easy_reset(e); /* keeps the connection, DNS and TLS session caches */
+#define SET(opt, val)                           \
+    do {                                        \
+        if (rc == CURLE_OK)                     \
+            rc = curl_easy_setopt(e, opt, val); \
+    } while (0)
+    SET(CURLOPT_URL, req->url);
+    SET(CURLOPT_PROTOCOLS_STR, "http,https");
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_ERRORBUFFER, h->errbuf);
+    SET(CURLOPT_FOLLOWLOCATION, 0L);
+    SET(CURLOPT_ACCEPT_ENCODING, "");
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    /* curl_off_t is 64-bit wherever libcurl builds; a cap beyond that is no cap. */
+    curl_off_t max_file =
+        (curl_off_t)(c->max_response < (size_t)INT64_MAX ? c->max_response : (size_t)INT64_MAX);
+    SET(CURLOPT_MAXFILESIZE_LARGE, max_file);
+    SET(CURLOPT_HTTPHEADER, c->headers);
+#ifdef TAPLOOP_VERSION
+    SET(CURLOPT_USERAGENT, "taploop/" TAPLOOP_VERSION);
+#endif
+    SET(CURLOPT_WRITEFUNCTION, on_body);
+    SET(CURLOPT_WRITEDATA, x);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, x);
+    SET(CURLOPT_NOPROGRESS, 0L);
+    SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+    SET(CURLOPT_XFERINFODATA, x);
+
+    const char *m = c->method;
+    if (strcmp(m, "HEAD") == 0) {
+        SET(CURLOPT_NOBODY, 1L);
+    } else if (req->body || strcmp(m, "POST") == 0) {
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body_len : 0));
+        SET(CURLOPT_POSTFIELDS, req->body ? req->body : "");
+        if (strcmp(m, "POST") != 0)
+            SET(CURLOPT_CUSTOMREQUEST, m);
+    } else if (strcmp(m, "GET") == 0) {
+        SET(CURLOPT_HTTPGET, 1L);
+    } else {
+        SET(CURLOPT_CUSTOMREQUEST, m);
+    }
+#undef SET
+    return rc;
+}
+
+/* Drive the transfer to its end, looking at the cancel flag at least every SLICE_MS. */
+static CURLcode run_transfer(tl_http *h)
+{
+    if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
+        return CURLE_OUT_OF_MEMORY;
+    CURLcode rc = CURLE_OK;
+    for (;;) {
+        int running = 0;
+        if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        bool done = false;
+        int left = 0;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+            if (msg->msg == CURLMSG_DONE) {
+                rc = msg->data.result;
+                done = true;
+            }
+        }
+        if (done)
+            break;
+        if (canceled(h)) {
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        if (running == 0) { /* cannot happen without a CURLMSG_DONE; do not spin */
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+        if (curl_multi_poll(h->multi, NULL, 0, SLICE_MS, NULL) != CURLM_OK) {
+            rc = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+    }
+    curl_multi_remove_handle(h->multi, h->easy);
+    return rc;
+}
+
+/* Why a connection could not be made, from the socket's errno. (CURLINFO_OS_ERRNO is only
+ * fresh after a connect failure: libcurl does not reset it between transfers.) */
+static void connect_cause(tl_http *h, outcome *o)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(h->easy, CURLINFO_OS_ERRNO, &os_errno);
+    const char *why = "could not connect";
+    switch (os_errno) {
+    case ECONNREFUSED: why = "connection refused"; break;
+    case ECONNRESET: why = "connection reset by peer"; break;
+    case ENETUNREACH: why = "network unreachable"; break;
+    case EHOSTUNREACH: why = "host unreachable"; break;
+    case ETIMEDOUT: why = "connection timed out"; break;
+    default: break;
+    }
+    snprintf(o->cause, sizeof(o->cause), "%s", why);
+}
+
+/* A failure on an established connection, from libcurl's words (which name no URL). */
+static void io_cause(tl_http *h, outcome *o, const char *what)
+{
+    if (strstr(h->errbuf, "reset by peer"))
+        snprintf(o->cause, sizeof(o->cause), "connection reset by peer");
+    else if (strstr(h->errbuf, "Broken pipe"))
+        snprintf(o->cause, sizeof(o->cause), "connection closed by peer");
+    else if (h->errbuf[0]) {
+        char text[128];
+        copy_printable(text, sizeof(text), h->errbuf, 120);
+        snprintf(o->cause, sizeof(o->cause), "%s: %s", what, text);
+    } else
+        snprintf(o->cause, sizeof(o->cause), "%s", what);
+}
+
+/* Turn a finished attempt into an outcome. `attempt_ms` is the attempt's timeout. */
+static void classify(tl_http *h, const call *c, CURLcode cc, const xfer *x, long attempt_ms,
+                     outcome *o)
+{
+    o->code = TL_ENET;
+    o->retry = false;
+    o->status = 0;
+    o->retry_after_ms = x->retry_after_ms;
+    o->cause[0] = '\0';
+    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &o->status);
+
+    if (cc == CURLE_OK) {
+        o->code = TL_OK;
+        o->retry = retryable_status(o->status);
+        format_status(o->cause, sizeof(o->cause), o->status);
+        return;
+    }
+
+    /* Whether the server may have the request: libcurl counts the request bytes it sent. */
+    long request_size = 0;
+    curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &request_size);
+    bool sent = request_size > 0;
+    bool transient = false;
+    char secs[32];
+    format_seconds(secs, sizeof(secs), attempt_ms);
+    char tls[128];
+    copy_printable(tls, sizeof(tls), h->errbuf, 120);
+
+    switch (cc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        snprintf(o->cause, sizeof(o->cause), "could not resolve the %s name",
+                 cc == CURLE_COULDNT_RESOLVE_HOST ? "host" : "proxy");
+        transient = true;
+        sent = false;
+        break;
+    case CURLE_COULDNT_CONNECT:
+        connect_cause(h, o);
+        transient = true;
+        sent = false;
+        break;
+    case CURLE_SEND_ERROR:
+        io_cause(h, o, "could not send the request");
+        transient = true;
+        sent = false; /* the server does not have the whole request */
+        break;
+    case CURLE_RECV_ERROR:
+        io_cause(h, o, "could not read the response");
+        transient = true;
+        break;
+    case CURLE_GOT_NOTHING:
+        snprintf(o->cause, sizeof(o->cause), "connection closed without a response");
+        transient = true;
+        break;
+    case CURLE_PARTIAL_FILE: {
+        curl_off_t got = 0, expected = -1;
+        curl_easy_getinfo(h->easy, CURLINFO_SIZE_DOWNLOAD_T, &got);
+        curl_easy_getinfo(h->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expected);
+        if (expected >= 0)
+            snprintf(o->cause, sizeof(o->cause),
+                     "response truncated: connection closed after %lld of %lld bytes",
+                     (long long)got, (long long)expected);
+        else
+            snprintf(o->cause, sizeof(o->cause),
+                     "response truncated: connection closed after %lld bytes", (long long)got);
+        transient = true;
+        sent = true;
+        break;
+    }
+    case CURLE_OPERATION_TIMEDOUT:
+        o->code = TL_ETIMEOUT;
+        snprintf(o->cause, sizeof(o->cause), "timed out after %s s%s", secs,
+                 sent ? "" : " (connecting)");
+        transient = true;
+        break;
+    case CURLE_WRITE_ERROR:
+    case CURLE_FILESIZE_EXCEEDED:
+        if (x->oom) {
+            o->code = TL_ENOMEM;
+            snprintf(o->cause, sizeof(o->cause), "out of memory reading the response");
+        } else {
+            o->code = TL_EBADRESP;
+            snprintf(o->cause, sizeof(o->cause), "response larger than the %zu-byte limit",
+                     c->max_response);
+        }
+        break;
+    case CURLE_ABORTED_BY_CALLBACK:
+        o->code = TL_ECANCELED;
+        snprintf(o->cause, sizeof(o->cause), "canceled");
+        break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        o->code = TL_EUSAGE;
+        snprintf(o->cause, sizeof(o->cause), "invalid URL");
+        break;
+    case CURLE_OUT_OF_MEMORY:
+        o->code = TL_ENOMEM;
+        snprintf(o->cause, sizeof(o->cause), "out of memory");
+        break;
+    case CURLE_SSL_CONNECT_ERROR:
+        snprintf(o->cause, sizeof(o->cause), "TLS handshake failed: %s", tls);
+        transient = true;
+        sent = false;
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+        snprintf(o->cause, sizeof(o->cause), "TLS certificate not accepted: %s", tls);
+        break;
+    case CURLE_BAD_CONTENT_ENCODING:
+        o->code = TL_EBADRESP;
+        snprintf(o->cause, sizeof(o->cause), "response body could not be decoded");
+        break;
+    case CURLE_WEIRD_SERVER_REPLY:
+        o->code = TL_EBADRESP;
+        snprintf(o->cause, sizeof(o->cause), "malformed HTTP response");
+        break;
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+        snprintf(o->cause, sizeof(o->cause), "HTTP/2 stream error");
+        transient = true;
+        break;
+    default: snprintf(o->cause, sizeof(o->cause), "%s", curl_easy_strerror(cc)); break;
+    }
+    o->retry = transient && !(c->unsafe && sent);
+}
+
+/* ---- the request ---------------------------------------------------------------------------- */
+
+/* Copy the caller's header lines into a libcurl list, refusing line breaks (they would let a
+ * value inject headers). Only the header's name can appear in a message. */
+static int build_headers(const tl_http_request *req, call *c, tl_error *err)
+{
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; req->headers && req->headers[i]; i++) {
+        const char *line = req->headers[i];
+        if (strpbrk(line, "\r\n")) {
+            int name_len = (int)strcspn(line, ":\r\n");
+            if (name_len > 40)
+                name_len = 40;
+            c->headers = list;
+            return tl_error_set(err, TL_EUSAGE, "%s: %s %s: header %.*s contains a line break",
+                                c->endpoint, c->method, c->url, name_len, line);
+        }
+        struct curl_slist *next = curl_slist_append(list, line);
+        if (!next) {
+            c->headers = list;
+            return tl_error_set(err, TL_ENOMEM, "%s: %s %s: out of memory", c->endpoint, c->method,
+                                c->url);
+        }
+        list = next;
+    }
+    /* No "Expect: 100-continue" round trip for larger bodies. */
+    struct curl_slist *next = curl_slist_append(list, "Expect:");
+    c->headers = next ? next : list;
+    if (!next)
+        return tl_error_set(err, TL_ENOMEM, "%s: %s %s: out of memory", c->endpoint, c->method,
+                            c->url);
+    return TL_OK;
+}
+
+/* Free the header list, zeroing the copies of the values first (they hold credentials). */
+static void free_headers(struct curl_slist *list)
+{
+    for (struct curl_slist *l = list; l; l = l->next) {
+        volatile char *p = l->data;
+        while (*p)
+            *p++ = 0;
+    }
+    curl_slist_free_all(list);
+}
+
+/* Fill `c` from the request, defaults applied. @return TL_OK or TL_EUSAGE. */
+static int prepare(const tl_http_request *req, call *c, tl_error *err)
+{
+    memset(c, 0, sizeof(*c));
+    c->method = req->method ? req->method : "GET";
+    tl_http_redact_url(req->url, c->url, sizeof(c->url));
+    if (req->endpoint)
+        snprintf(c->endpoint, sizeof(c->endpoint), "%s", req->endpoint);
+    else
+        host_of(c->url, c->endpoint, sizeof(c->endpoint));
+    if (!method_ok(c->method))
+        return tl_error_set(err, TL_EUSAGE, "%s: %s: invalid HTTP method", c->endpoint, c->url);
+    if (!scheme_ok(req->url))
+        return tl_error_set(err, TL_EUSAGE, "%s: %s %s: not an http:// or https:// URL",
+                            c->endpoint, c->method, c->url);
+    c->unsafe =
+        req->body != NULL || strcmp(c->method, "POST") == 0 || strcmp(c->method, "PATCH") == 0;
+    c->connect_timeout_ms =
+        req->connect_timeout_ms > 0 ? req->connect_timeout_ms : TL_HTTP_CONNECT_TIMEOUT_MS;
+    c->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : TL_HTTP_TIMEOUT_MS;
+    c->max_response = req->max_response > 0 ? req->max_response : TL_HTTP_MAX_RESPONSE;
+    c->max_attempts = req->max_attempts > 0 ? req->max_attempts : TL_HTTP_MAX_ATTEMPTS;
+    c->backoff_ms = req->backoff_ms > 0 ? req->backoff_ms : TL_HTTP_BACKOFF_MS;
+    c->max_backoff_ms = req->max_backoff_ms > 0 ? req->max_backoff_ms : TL_HTTP_MAX_BACKOFF_MS;
+    c->deadline_ms = req->deadline_ms > 0 ? req->deadline_ms : 0;
+    return TL_OK;
+}
+
+/* The wait after `attempts` attempts: base * 2^(attempts-1), +-25%, at least Retry-After, at
+ * most max_backoff_ms. */
+static long backoff_wait(tl_http *h, const call *c, int attempts, long retry_after_ms)
+{
+    double w = (double)c->backoff_ms;
+    for (int i = 1; i < attempts && w < (double)c->max_backoff_ms; i++)
+        w *= 2;
+    w *= 0.75 + 0.5 * random_unit(h);
+    if (retry_after_ms >= 0 && w < (double)retry_after_ms)
+        w = (double)retry_after_ms;
+    if (w > (double)c->max_backoff_ms)
+        w = (double)c->max_backoff_ms;
+    return (long)w;
+}
+
+static void copy_content_type(tl_http *h, tl_http_response *resp)
+{
+    char *ct = NULL;
+    resp->content_type[0] = '\0';
+    if (curl_easy_getinfo(h->easy, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK && ct)
+        copy_printable(resp->content_type, sizeof(resp->content_type), ct,
+                       sizeof(resp->content_type) - 1);
+}
+
+/* Write the message of a failed request. @return o->code, or TL_ETIMEOUT for the deadline. */
+static int fail(const call *c, const outcome *o, int attempts, tl_error *err)
+{
+    const char *plural = attempts == 1 ? "" : "s";
+    if (o->deadline) {
+        char secs[32];
+        format_seconds(secs, sizeof(secs), c->deadline_ms);
+        return tl_error_set(err, TL_ETIMEOUT,
+                            "%s: %s %s: deadline of %s s exceeded, last attempt: %s (after %d "
+                            "attempt%s)",
+                            c->endpoint, c->method, c->url, secs, o->cause, attempts, plural);
+    }
+    return tl_error_set(err, o->code, "%s: %s %s: %s (after %d attempt%s)", c->endpoint, c->method,
+                        c->url, o->code == TL_ECANCELED ? "canceled" : o->cause, attempts, plural);
+}
+
+int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp, tl_error *err)
+{
+    if (!h || !req || !req->url || !resp)
+        return tl_error_set(err, TL_EUSAGE, "tl_http_send: missing client, request or URL");
+    tl_buf_clear(&resp->body);
+    resp->status = 0;
+    resp->content_type[0] = '\0';
+    resp->attempts = 0;
+    resp->elapsed_ms = 0;
+    call c;
+    int rc = prepare(req, &c, err);
+    if (rc != TL_OK)
+        return rc;
+    resp->body.max = c.max_response;
+    xfer x = {.h = h, .body = &resp->body, .max = c.max_response, .retry_after_ms = -1};
+    outcome o = {.code = TL_OK, .retry_after_ms = -1};
+
+    rc = build_headers(req, &c, err);
+    if (rc != TL_OK)
+        goto done;
+    if (configure(h, req, &c, &x) != CURLE_OK) {
+        rc = tl_error_set(err, TL_EUSAGE, "%s: %s %s: libcurl refused the request options",
+                          c.endpoint, c.method, c.url);
+        goto done;
+    }
+
+    c.start_ms = now_ms();
+    for (;;) {
+        if (canceled(h)) {
+            o.code = TL_ECANCELED;
+            break;
+        }
+        long attempt_ms = c.timeout_ms;
+        if (c.deadline_ms > 0) {
+            long left = (long)(c.deadline_ms - (now_ms() - c.start_ms));
+            if (left <= 0) {
+                o.deadline = true;
+                break;
+            }
+            if (left < attempt_ms)
+                attempt_ms = left;
+        }
+        long connect_ms = c.connect_timeout_ms < attempt_ms ? c.connect_timeout_ms : attempt_ms;
+        curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, attempt_ms);
+        curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+        tl_buf_clear(&resp->body);
+        x.over_cap = x.oom = false;
+        x.retry_after_ms = -1;
+        h->errbuf[0] = '\0';
+
+        resp->attempts++;
+        long long t0 = now_ms();
+        CURLcode cc = run_transfer(h);
+        classify(h, &c, cc, &x, attempt_ms, &o);
+        resp->status = o.status;
+        copy_content_type(h, resp);
+        tl_log(TL_LOG_DEBUG, "http: %s: %s %s: attempt %d of %d: %s (%lld ms)", c.endpoint,
+               c.method, c.url, resp->attempts, c.max_attempts, o.cause, now_ms() - t0);
+        if (o.code == TL_ETIMEOUT && c.deadline_ms > 0 &&
+            now_ms() - c.start_ms >= c.deadline_ms - 1) {
+            o.deadline = true; /* the attempt was cut short by the deadline */
+            break;
+        }
+        if (!o.retry || resp->attempts >= c.max_attempts)
+            break;
+
+        long wait = backoff_wait(h, &c, resp->attempts, o.retry_after_ms);
+        if (c.deadline_ms > 0 && (now_ms() - c.start_ms) + wait >= c.deadline_ms) {
+            o.deadline = true; /* no time left for another attempt */
+            break;
+        }
+        tl_log(TL_LOG_DEBUG, "http: %s: retrying in %ld ms", c.endpoint, wait);
+        if (sleep_cancelable(h, wait) != TL_OK) {
+            o.code = TL_ECANCELED;
+            break;
+        }
+    }
+    resp->elapsed_ms = (long)(now_ms() - c.start_ms);
+    rc = TL_OK;
+    if (o.deadline || o.code != TL_OK) {
+        rc = fail(&c, &o, resp->attempts, err);
+        tl_buf_clear(&resp->body); /* never a partial body */
+    }
+
+done:
+    free_headers(c.headers);
+    return rc;
+}
+
+/* ---- tl_http_check -------------------------------------------------------------------------- */
+
+static bool is_json_type(const char *ct)
+{
+    return strncasecmp(ct, "application/json", 16) == 0 || strstr(ct, "+json") != NULL;
+}
+
+static bool is_text_type(const char *ct)
+{
+    return strncasecmp(ct, "text/", 5) == 0 || strncasecmp(ct, "application/xml", 15) == 0 ||
+           strstr(ct, "+xml") != NULL;
+}
+
+/* Write up to EXCERPT_CHARS characters of s (n bytes) into out as one printable line: control
+ * characters and whitespace runs become one space, invalid UTF-8 becomes '?', and with
+ * `strip_tags` anything between '<' and '>' is dropped (an HTML error page's text). "..." marks
+ * a cut. out must hold EXCERPT_SIZE bytes. */
+static void excerpt(char *out, const char *s, size_t n, bool strip_tags)
+{
+    size_t o = 0, chars = 0, i = 0;
+    bool space = true; /* true: the last thing written is a space, or nothing yet */
+    bool in_tag = false, cut = false;
+    while (i < n) {
+        unsigned char ch = (unsigned char)s[i];
+        uint32_t cp = ch;
+        size_t len = 1;
+        if (ch >= 0x80) {
+            len = tl_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+            if (len == 0) {
+                len = 1;
+                cp = '?';
+            }
+        }
+        bool blank =
+            cp <= 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029;
+        if (strip_tags && (in_tag || cp == '<')) {
+            in_tag = cp != '>';
+            blank = !in_tag; /* a tag separates words */
+            if (in_tag) {
+                i += len;
+                continue;
+            }
+        }
+        if (blank) {
+            if (!space)
+                out[o++] = ' ';
+            space = true;
+            i += len;
+            continue;
+        }
+        if (chars == EXCERPT_CHARS) {
+            cut = true;
+            break;
+        }
+        if (cp == '?' && ch >= 0x80)
+            out[o++] = '?';
+        else {
+            memcpy(out + o, s + i, len);
+            o += len;
+        }
+        space = false;
+        chars++;
+        i += len;
+    }
+    while (o > 0 && out[o - 1] == ' ')
+        o--;
+    if (cut) {
+        memcpy(out + o, "...", 3);
+        o += 3;
+    }
+    out[o] = '\0';
+}
+
+/* The message of a JSON error body: error.message, message, detail, title, error, or
+ * error_description, the first that is a string. */
+static const char *json_message(const cJSON *root)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(root, "error");
+    const cJSON *em = cJSON_IsObject(e) ? cJSON_GetObjectItemCaseSensitive(e, "message") : NULL;
+    if (cJSON_IsString(em) && em->valuestring[0])
+        return em->valuestring;
+    static const char *const names[] = {"message", "detail", "title", "error", "error_description"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, names[i]);
+        if (cJSON_IsString(v) && v->valuestring[0])
+            return v->valuestring;
+    }
+    return NULL;
+}
+
+/* A short excerpt of the body for messages, "" when the body is not text. out: see excerpt(). */
+static void body_excerpt(const tl_http_response *resp, char *out)
+{
+    out[0] = '\0';
+    const char *body = resp->body.data;
+    size_t n = resp->body.len;
+    if (!body || n == 0)
+        return;
+    const char *ct = resp->content_type;
+    bool looks_json = body[0] == '{' || body[0] == '[';
+    bool json = is_json_type(ct) || (ct[0] == '\0' && looks_json);
+    if (json && n <= EXCERPT_PARSE_MAX) {
+        cJSON *root = cJSON_ParseWithLength(body, n);
+        const char *msg = root && cJSON_IsObject(root) ? json_message(root) : NULL;
+        if (msg)
+            excerpt(out, msg, strlen(msg), false);
+        cJSON_Delete(root);
+        if (msg)
+            return;
+    }
+    bool text = json || is_text_type(ct);
+    if (ct[0] == '\0') /* no type: text if the start is valid UTF-8 without NUL bytes */
+        text = memchr(body, '\0', n < 512 ? n : 512) == NULL &&
+               tl_utf8_valid(body, tl_utf8_prefix(body, n < 512 ? n : 512, 400));
+    if (!text)
+        return;
+    bool html = strncasecmp(ct, "text/html", 9) == 0;
+    excerpt(out, body, n, html);
+}
+
+int tl_http_check(const tl_http_request *req, const tl_http_response *resp, const char *hint,
+                  tl_error *err)
+{
+    if (!resp)
+        return tl_error_set(err, TL_EUSAGE, "tl_http_check: no response");
+    long st = resp->status;
+    if (st >= 200 && st < 300)
+        return TL_OK;
+
+    int code = TL_EBADRESP;
+    if (st == 401 || st == 403)
+        code = TL_EAUTH;
+    else if (st == 404)
+        code = TL_ENOTFOUND;
+    else if (retryable_status(st))
+        code = TL_ENET;
+
+    char url[URL_MAX] = "";
+    char endpoint[ENDPOINT_MAX] = "";
+    const char *method = "GET";
+    if (req) {
+        tl_http_redact_url(req->url, url, sizeof(url));
+        if (req->endpoint)
+            snprintf(endpoint, sizeof(endpoint), "%s", req->endpoint);
+        else
+            host_of(url, endpoint, sizeof(endpoint));
+        if (req->method && method_ok(req->method))
+            method = req->method;
+    }
+    char status[64];
+    if (st > 0)
+        format_status(status, sizeof(status), st);
+    else
+        snprintf(status, sizeof(status), "no HTTP status");
+    char tail[TL_ERROR_MSG_MAX / 2] = ""; /* attempts and hint, never cut */
+    if (code == TL_ENET)
+        snprintf(tail, sizeof(tail), " (after %d attempt%s)", resp->attempts,
+                 resp->attempts == 1 ? "" : "s");
+    if (hint && *hint)
+        snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "; %s", hint);
+    char head[URL_MAX + ENDPOINT_MAX + 96];
+    if (req)
+        snprintf(head, sizeof(head), "%s: %s %s: %s", endpoint, method, url, status);
+    else
+        snprintf(head, sizeof(head), "HTTP %s", status);
+
+    /* The excerpt gets the room the rest leaves in the message, cut on a character boundary. */
+    char text[EXCERPT_SIZE];
+    body_excerpt(resp, text);
+    size_t used = strlen(head) + strlen(tail) + 2;
+    size_t room = used + 4 < TL_ERROR_MSG_MAX ? TL_ERROR_MSG_MAX - used - 4 : 0;
+    if (strlen(text) > room) {
+        size_t k = room;
+        while (k > 0 && ((unsigned char)text[k] & 0xc0) == 0x80)
+            k--;
+        memcpy(text + k, k ? "..." : "", k ? 4 : 1);
+    }
+    return tl_error_set(err, code, "%s%s%s%s", head, text[0] ? ": " : "", text, tail);
+}
