@@ -2,8 +2,9 @@
  * action.c - parsing, checking and writing actions (see action.h).
  *
  * One table lists every action of SPEC §3 with its parameters and their kinds; the JSON parser,
- * the error messages (which name the expected parameters) and, later, the LLM tool schemas all
- * read it, so the names cannot drift apart.
+ * the error messages (which name the expected parameters) and the LLM tool schemas
+ * (tl_action_tools_json, with the descriptions, bounds and required lists the table carries)
+ * all read it, so the names cannot drift apart.
  */
 #include "planner/action.h"
 
@@ -17,36 +18,137 @@
 #include "core/json.h"
 #include "core/str.h"
 #include "core/utf8.h"
+#include "planner/llm.h" /* tl_action_tools_json, written here from the table */
 
 enum pkind { P_INT, P_STR, P_BOOL, P_DIR, P_KEY, P_OBJ };
+
+/* Flags of a parameter, for the tool schemas: required, and which bounds of P_INT apply. */
+enum { P_REQ = 1u, P_MIN = 2u, P_MAX = 4u };
 
 struct param {
     const char *name;
     enum pkind kind;
+    const char *desc; /* for the model, in the tool schema */
+    unsigned flags;   /* P_REQ, P_MIN, P_MAX */
+    long min, max;    /* P_INT bounds when P_MIN / P_MAX */
 };
 
 struct spec {
     const char *name;
     struct param params[6];
+    const char *desc; /* the tool's description, for the model */
 };
 
+/* Shared parameter descriptions: the model reads them in every tool that takes the parameter. */
+#define D_INDEX \
+    "The element's number N, as shown in [N] at the start of its line in the current listing."
+#define D_X      "Horizontal position of the point, in screen pixels (0 is the left edge)."
+#define D_Y      "Vertical position of the point, in screen pixels (0 is the top edge)."
+#define D_PIXELS "In screen pixels, like the (x,y) tap points of the listing."
+#define P_INDEX                              \
+    {                                        \
+        "index", P_INT, D_INDEX, P_MIN, 1, 0 \
+    }
+#define P_X                          \
+    {                                \
+        "x", P_INT, D_X, P_MIN, 0, 0 \
+    }
+#define P_Y                          \
+    {                                \
+        "y", P_INT, D_Y, P_MIN, 0, 0 \
+    }
+
 static const struct spec specs[TL_ACT__COUNT] = {
-    [TL_ACT_TAP] = {"tap", {{"index", P_INT}, {"x", P_INT}, {"y", P_INT}}},
+    [TL_ACT_TAP] = {"tap",
+                    {P_INDEX, P_X, P_Y},
+                    "Tap an element of the current listing by its index (preferred), or a point "
+                    "by x and y in screen pixels. Give either index, or both x and y."},
     [TL_ACT_LONG_PRESS] = {"long_press",
-                           {{"index", P_INT}, {"x", P_INT}, {"y", P_INT}, {"duration_ms", P_INT}}},
-    [TL_ACT_SWIPE] = {"swipe",
-                      {{"start_x", P_INT},
-                       {"start_y", P_INT},
-                       {"end_x", P_INT},
-                       {"end_y", P_INT},
-                       {"duration_ms", P_INT}}},
-    [TL_ACT_SCROLL] = {"scroll", {{"direction", P_DIR}, {"index", P_INT}}},
-    [TL_ACT_TYPE] = {"type", {{"text", P_STR}, {"index", P_INT}, {"clear", P_BOOL}}},
-    [TL_ACT_PRESS_KEY] = {"press_key", {{"key", P_KEY}}},
-    [TL_ACT_START_APP] = {"start_app", {{"package", P_STR}, {"activity", P_STR}}},
-    [TL_ACT_STOP_APP] = {"stop_app", {{"package", P_STR}}},
-    [TL_ACT_WAIT] = {"wait", {{"ms", P_INT}}},
-    [TL_ACT_DONE] = {"done", {{"success", P_BOOL}, {"message", P_STR}, {"output", P_OBJ}}},
+                           {P_INDEX,
+                            P_X,
+                            P_Y,
+                            {"duration_ms", P_INT,
+                             "How long to hold, in milliseconds (default 800).", P_MIN | P_MAX, 1,
+                             TL_DURATION_MAX_MS}},
+                           "Long-press an element of the listing by its index, or a point by x "
+                           "and y in screen pixels (e.g. to open a context menu or start a "
+                           "selection). Give either index, or both x and y."},
+    [TL_ACT_SWIPE] =
+        {"swipe",
+         {{"start_x", P_INT, "Where the swipe starts, horizontally. " D_PIXELS, P_REQ | P_MIN, 0,
+           0},
+          {"start_y", P_INT, "Where the swipe starts, vertically. " D_PIXELS, P_REQ | P_MIN, 0, 0},
+          {"end_x", P_INT, "Where the swipe ends, horizontally. " D_PIXELS, P_REQ | P_MIN, 0, 0},
+          {"end_y", P_INT, "Where the swipe ends, vertically. " D_PIXELS, P_REQ | P_MIN, 0, 0},
+          {"duration_ms", P_INT,
+           "How long the finger moves, in milliseconds (default 300; shorter is a "
+           "fling).",
+           P_MIN | P_MAX, TL_SWIPE_MIN_MS, TL_DURATION_MAX_MS}},
+         "Swipe a finger from (start_x,start_y) to (end_x,end_y), in screen pixels. "
+         "To move through a list or a page, prefer scroll."},
+    [TL_ACT_SCROLL] = {"scroll",
+                       {{"direction", P_DIR,
+                         "Which content to reveal: down shows content further down (like "
+                         "reading on), up content further up, right content further right, left "
+                         "content further left.",
+                         P_REQ, 0, 0},
+                        {"index", P_INT,
+                         "A scrollable element of the listing, by its number N in [N]; omit it "
+                         "to scroll the main content of the screen.",
+                         P_MIN, 1, 0}},
+                       "Scroll the screen, or one scrollable element, to reveal more content in "
+                       "a direction. Use it when what you need is not in the listing yet."},
+    [TL_ACT_TYPE] = {"type",
+                     {{"text", P_STR, "The text to type.", P_REQ, 0, 0},
+                      {"index", P_INT,
+                       "The editable field to type into, by its number N in [N] (it is tapped "
+                       "first); omit it to type into the focused field.",
+                       P_MIN, 1, 0},
+                      {"clear", P_BOOL,
+                       "true to delete the field's current text first (default false).", 0, 0, 0}},
+                     "Type text into an editable field of the listing, or into the field that "
+                     "has the focus."},
+    [TL_ACT_PRESS_KEY] = {"press_key",
+                          {{"key", P_KEY,
+                            "back: go back; home: the home screen; recent: the recent apps; "
+                            "enter: submit or new line; delete: delete the character before the "
+                            "cursor; tab: next field; forward_delete: delete the character after "
+                            "the cursor.",
+                            P_REQ, 0, 0}},
+                          "Press a key or run a global navigation action."},
+    [TL_ACT_START_APP] = {"start_app",
+                          {{"package", P_STR,
+                            "The app's Android package name, e.g. com.android.settings.", P_REQ, 0,
+                            0},
+                           {"activity", P_STR,
+                            "An activity of the app to open, e.g. .Settings$DisplaySettings; omit "
+                            "it to open the app's main screen.",
+                            0, 0, 0}},
+                          "Launch an app (or bring it to the front) by its package name."},
+    [TL_ACT_STOP_APP] = {"stop_app",
+                         {{"package", P_STR,
+                           "The app's Android package name, e.g. com.android.settings.", P_REQ, 0,
+                           0}},
+                         "Force-stop an app, e.g. to restart it from a clean state."},
+    [TL_ACT_WAIT] = {"wait",
+                     {{"ms", P_INT, "How long to wait, in milliseconds (at most 10000).",
+                       P_REQ | P_MIN | P_MAX, 0, TL_WAIT_MAX_MS}},
+                     "Wait for the screen to change (loading, an animation) before the next "
+                     "observation."},
+    [TL_ACT_DONE] = {"done",
+                     {{"success", P_BOOL,
+                       "true when the goal is achieved, false when it cannot be achieved.", P_REQ,
+                       0, 0},
+                      {"message", P_STR,
+                       "What was done, or why the goal cannot be achieved, in one or two "
+                       "sentences.",
+                       P_REQ, 0, 0},
+                      {"output", P_OBJ,
+                       "The data the goal asks for, as a JSON object (e.g. values read from the "
+                       "screen); omit it when the goal asks for none.",
+                       0, 0, 0}},
+                     "Finish the goal, successfully or not. Call it only when the goal is "
+                     "achieved or cannot be achieved."},
 };
 
 /* Members a model may add to explain itself; they are not arguments. */
@@ -583,5 +685,82 @@ int tl_action_describe(const tl_action *a, tl_buf *out)
         break;
     default: break;
     }
+    return rc ? TL_ENOMEM : TL_OK;
+}
+
+/* ---- the LLM tools -------------------------------------------------------------------------- */
+
+/* One parameter's JSON Schema. */
+static int put_param_schema(const struct param *p, tl_buf *out)
+{
+    static const char *const types[] = {
+        [P_INT] = "integer", [P_STR] = "string", [P_BOOL] = "boolean",
+        [P_DIR] = "string",  [P_KEY] = "string", [P_OBJ] = "object",
+    };
+    int rc = tl_json_key(out, p->name);
+    rc |= tl_buf_printf(out, "{\"type\":\"%s\",\"description\":", types[p->kind]);
+    rc |= tl_json_cstr(out, p->desc);
+    if (p->kind == P_DIR || p->kind == P_KEY) {
+        rc |= tl_buf_puts(out, ",\"enum\":[");
+        int n = p->kind == P_DIR ? 4 : TL_KEY__COUNT;
+        for (int i = 0; i < n; i++) {
+            if (i)
+                rc |= tl_buf_putc(out, ',');
+            rc |= tl_json_cstr(out, p->kind == P_DIR ? dir_names[i] : tl_key_name((tl_key)i));
+        }
+        rc |= tl_buf_putc(out, ']');
+    }
+    if (p->flags & P_MIN)
+        rc |= tl_buf_printf(out, ",\"minimum\":%ld", p->min);
+    if (p->flags & P_MAX)
+        rc |= tl_buf_printf(out, ",\"maximum\":%ld", p->max);
+    rc |= tl_buf_putc(out, '}');
+    return rc;
+}
+
+/* One tool: {"type":"function","function":{"name","description","parameters"}}. "required" is
+ * left out when empty (tap and long_press take index or x and y: the description says so),
+ * and so are JSON-Schema keywords some OpenAI-compatible servers reject (anyOf,
+ * additionalProperties, strict). */
+static int put_tool(const struct spec *s, tl_buf *out)
+{
+    int rc = tl_buf_puts(out, "{\"type\":\"function\",\"function\":{\"name\":");
+    rc |= tl_json_cstr(out, s->name);
+    rc |= tl_buf_puts(out, ",\"description\":");
+    rc |= tl_json_cstr(out, s->desc);
+    rc |= tl_buf_puts(out, ",\"parameters\":{\"type\":\"object\",\"properties\":{");
+    int required = 0;
+    for (size_t i = 0; i < 6 && s->params[i].name; i++) {
+        if (i)
+            rc |= tl_buf_putc(out, ',');
+        rc |= put_param_schema(&s->params[i], out);
+        required += (s->params[i].flags & P_REQ) != 0;
+    }
+    rc |= tl_buf_putc(out, '}');
+    if (required) {
+        rc |= tl_buf_puts(out, ",\"required\":[");
+        int k = 0;
+        for (size_t i = 0; i < 6 && s->params[i].name; i++) {
+            if (!(s->params[i].flags & P_REQ))
+                continue;
+            if (k++)
+                rc |= tl_buf_putc(out, ',');
+            rc |= tl_json_cstr(out, s->params[i].name);
+        }
+        rc |= tl_buf_putc(out, ']');
+    }
+    rc |= tl_buf_puts(out, "}}}");
+    return rc;
+}
+
+int tl_action_tools_json(tl_buf *out)
+{
+    int rc = tl_buf_putc(out, '[');
+    for (int t = 0; t < TL_ACT__COUNT; t++) {
+        if (t)
+            rc |= tl_buf_putc(out, ',');
+        rc |= put_tool(&specs[t], out);
+    }
+    rc |= tl_buf_putc(out, ']');
     return rc ? TL_ENOMEM : TL_OK;
 }

@@ -1,0 +1,621 @@
+/*
+ * cassette.c - recording LLM exchanges into a JSON-lines file and replaying them in order (see
+ * cassette.h and SPEC §8).
+ *
+ * A replaying cassette holds every exchange of the file in memory: the stripped request (as
+ * compact JSON), its SHA-256 and the response (compact JSON, tokens as the server sent them).
+ * A recording cassette holds the open file and the number of the next exchange; each exchange
+ * is written as one line, flushed and fsync'ed at once.
+ *
+ * The stripped form of a request is the one thing both sides hash: the body parsed by cJSON,
+ * every "image_url" URL replaced by "<image>", printed compactly by cJSON. On a miss, the
+ * recorded and the new stripped requests are walked side by side to name the first member that
+ * differs, and for strings (the listing is one long string) the first line that differs.
+ */
+#include "planner/cassette.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/json.h"
+#include "core/str.h"
+#include "core/utf8.h"
+
+/** Largest cassette file read for replay. */
+#define CASSETTE_MAX_FILE ((size_t)1 << 30)
+
+struct exchange {
+    char *request;  /* stripped request, compact JSON */
+    char sha[65];   /* its SHA-256, hex */
+    char *response; /* response body, compact JSON */
+};
+
+struct tl_cassette {
+    char *path;
+    bool replay;
+    FILE *f;     /* recording: the open file */
+    size_t n;    /* recording: exchanges written; replay: exchanges held */
+    size_t next; /* replay: index of the next exchange to answer with */
+    struct exchange *ex;
+};
+
+/* ---- stripping and hashing -------------------------------------------------------------- */
+
+/* Replace every "image_url" URL below v by "<image>". @return false when out of memory. */
+static bool strip_images(cJSON *v)
+{
+    for (cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        if (c->string && strcmp(c->string, "image_url") == 0) {
+            if (cJSON_IsString(c)) {
+                if (!cJSON_SetValuestring(c, "<image>"))
+                    return false;
+                continue;
+            }
+            cJSON *url = cJSON_GetObjectItemCaseSensitive(c, "url");
+            if (cJSON_IsString(url) && !cJSON_SetValuestring(url, "<image>"))
+                return false;
+        }
+        if ((cJSON_IsObject(c) || cJSON_IsArray(c)) && !strip_images(c))
+            return false;
+    }
+    return true;
+}
+
+static void sha256_hex(const char *s, size_t n, char hex[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL))
+        mdlen = 0;
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", i < mdlen ? md[i] : 0);
+    hex[64] = '\0';
+}
+
+/* Parse a request, strip it, print it compactly. Caller frees *out with free(). */
+static int strip_text(const char *request, size_t len, char **out, tl_error *err)
+{
+    cJSON *root = cJSON_ParseWithLength(request, len);
+    if (!root)
+        return tl_error_set(err, TL_EPARSE, "the LLM request is not JSON");
+    int rc = TL_OK;
+    if (!strip_images(root) || !(*out = cJSON_PrintUnformatted(root)))
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory stripping the LLM request");
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tl_cassette_strip(const char *request, size_t len, tl_buf *stripped, char sha256_hex_out[65],
+                      tl_error *err)
+{
+    char *text = NULL;
+    int rc = strip_text(request, len, &text, err);
+    if (rc)
+        return rc;
+    size_t n = strlen(text);
+    sha256_hex(text, n, sha256_hex_out);
+    if (stripped && tl_buf_append(stripped, text, n))
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory stripping the LLM request");
+    free(text);
+    return rc;
+}
+
+/*
+ * Append a JSON text compactly: white space outside strings is dropped, every token is kept as
+ * written (numbers are not reformatted). The text must be valid JSON.
+ */
+static int put_minified(tl_buf *out, const char *s, size_t n)
+{
+    int rc = TL_OK;
+    bool in_str = false;
+    size_t run = 0; /* start of the pending run of bytes to copy */
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            rc |= tl_buf_append(out, s + run, i - run);
+            run = i + 1;
+        }
+    }
+    if (run < n)
+        rc |= tl_buf_append(out, s + run, n - run);
+    return rc ? TL_ENOMEM : TL_OK;
+}
+
+/* ---- opening and closing ---------------------------------------------------------------- */
+
+static tl_cassette *cassette_new(const char *path, bool replay, tl_error *err)
+{
+    tl_cassette *c = calloc(1, sizeof(*c));
+    if (c && !(c->path = tl_strdup(path))) {
+        free(c);
+        c = NULL;
+    }
+    if (!c)
+        tl_error_set(err, TL_ENOMEM, "out of memory");
+    else
+        c->replay = replay;
+    return c;
+}
+
+void tl_cassette_close(tl_cassette *c)
+{
+    if (!c)
+        return;
+    if (c->f) {
+        fflush(c->f);
+        fsync(fileno(c->f));
+        fclose(c->f);
+    }
+    for (size_t i = 0; i < c->n && c->ex; i++) {
+        free(c->ex[i].request);
+        free(c->ex[i].response);
+    }
+    free(c->ex);
+    free(c->path);
+    free(c);
+}
+
+/* Flush the file to the disk. @return TL_OK or TL_EIO. */
+static int sync_file(tl_cassette *c, tl_error *err)
+{
+    if (fflush(c->f) != 0 || fsync(fileno(c->f)) != 0)
+        return tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->path, strerror(errno));
+    return TL_OK;
+}
+
+int tl_cassette_open_record(tl_cassette **out, const char *path, const char *comment, tl_error *err)
+{
+    *out = NULL;
+    tl_cassette *c = cassette_new(path, false, err);
+    if (!c)
+        return TL_ENOMEM;
+    c->f = fopen(path, "w");
+    if (!c->f) {
+        int rc = tl_error_set(err, TL_EIO, "cannot create cassette %s: %s", path, strerror(errno));
+        tl_cassette_close(c);
+        return rc;
+    }
+    /* every line of the comment becomes a '#' line */
+    for (const char *s = comment; s && *s;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) : strlen(s);
+        fprintf(c->f, "# %.*s\n", (int)n, s);
+        s += n + (nl ? 1 : 0);
+    }
+    int rc = sync_file(c, err);
+    if (rc) {
+        tl_cassette_close(c);
+        return rc;
+    }
+    *out = c;
+    return TL_OK;
+}
+
+static bool is_hex64(const char *s)
+{
+    size_t i = 0;
+    for (; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return i == 64;
+}
+
+/* One exchange line into c->ex[c->n]. */
+static int load_line(tl_cassette *c, const char *line, size_t len, size_t lineno, tl_error *err)
+{
+    cJSON *root = cJSON_ParseWithLength(line, len);
+    int rc = TL_OK;
+    const char *what = NULL;
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(root, "request");
+    const cJSON *resp = cJSON_GetObjectItemCaseSensitive(root, "response");
+    const cJSON *sha = cJSON_GetObjectItemCaseSensitive(root, "request_sha256");
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, "n");
+    if (!root)
+        what = "not JSON";
+    else if (!cJSON_IsObject(root))
+        what = "not a JSON object";
+    else if (!cJSON_IsObject(req))
+        what = "no \"request\" object";
+    else if (!cJSON_IsObject(resp))
+        what = "no \"response\" object";
+    else if (!cJSON_IsString(sha) || !is_hex64(sha->valuestring))
+        what = "no \"request_sha256\" (64 lowercase hex digits)";
+    else if (n && !(cJSON_IsNumber(n) && n->valuedouble >= 1))
+        what = "its \"n\" is not an exchange number";
+    if (what) {
+        rc = tl_error_set(err, TL_EPARSE, "cassette %s line %zu: %s (exchange %zu)", c->path,
+                          lineno, what, c->n + 1);
+        goto done;
+    }
+    struct exchange *e = &c->ex[c->n];
+    e->request = cJSON_PrintUnformatted(req);
+    e->response = cJSON_PrintUnformatted(resp);
+    if (!e->request || !e->response) {
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory reading cassette %s", c->path);
+        c->n++; /* so that close frees what was allocated */
+        goto done;
+    }
+    /* the stored request is already stripped: strip again in case an image slipped in */
+    tl_buf stripped;
+    tl_buf_init(&stripped, 0);
+    rc = tl_cassette_strip(e->request, strlen(e->request), &stripped, e->sha, err);
+    if (rc == TL_OK && strcmp(e->sha, sha->valuestring) != 0)
+        rc = tl_error_set(err, TL_EPARSE,
+                          "cassette %s line %zu: request_sha256 is not the SHA-256 of the "
+                          "request (was the request edited? exchange %zu)",
+                          c->path, lineno, c->n + 1);
+    if (rc == TL_OK) {
+        free(e->request);
+        e->request = tl_buf_detach(&stripped, NULL);
+        if (!e->request)
+            rc = tl_error_set(err, TL_ENOMEM, "out of memory reading cassette %s", c->path);
+    }
+    tl_buf_dispose(&stripped);
+    c->n++;
+done:
+    cJSON_Delete(root);
+    return rc;
+}
+
+int tl_cassette_open_replay(tl_cassette **out, const char *path, tl_error *err)
+{
+    *out = NULL;
+    tl_buf file;
+    tl_buf_init(&file, 0);
+    int rc = tl_file_read(&file, path, CASSETTE_MAX_FILE, err);
+    if (rc) {
+        tl_buf_dispose(&file);
+        return rc;
+    }
+    tl_cassette *c = cassette_new(path, true, err);
+    if (!c) {
+        tl_buf_dispose(&file);
+        return TL_ENOMEM;
+    }
+    size_t lines = 1;
+    for (size_t i = 0; i < file.len; i++)
+        lines += file.data[i] == '\n';
+    c->ex = calloc(lines, sizeof(*c->ex));
+    if (!c->ex) {
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory reading cassette %s", path);
+        goto done;
+    }
+    const char *s = file.data ? file.data : "";
+    size_t lineno = 0;
+    for (size_t pos = 0; pos < file.len && rc == TL_OK;) {
+        const char *nl = memchr(s + pos, '\n', file.len - pos);
+        size_t end = nl ? (size_t)(nl - s) : file.len;
+        size_t a = pos, b = end;
+        lineno++;
+        pos = end + 1;
+        while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r'))
+            a++;
+        while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
+            b--;
+        if (a == b || s[a] == '#')
+            continue;
+        rc = load_line(c, s + a, b - a, lineno, err);
+    }
+done:
+    tl_buf_dispose(&file);
+    if (rc) {
+        tl_cassette_close(c);
+        return rc;
+    }
+    *out = c;
+    return TL_OK;
+}
+
+int tl_cassette_replaying(const tl_cassette *c)
+{
+    return c && c->replay;
+}
+
+/* ---- recording -------------------------------------------------------------------------- */
+
+int tl_cassette_record(tl_cassette *c, const char *request, size_t len, const char *response,
+                       size_t rlen, tl_error *err)
+{
+    if (c->replay)
+        return tl_error_set(err, TL_EUSAGE, "cassette %s is open for replay, not recording",
+                            c->path);
+    const char *end = NULL;
+    cJSON *check = response ? cJSON_ParseWithLengthOpts(response, rlen, &end, 0) : NULL;
+    bool valid = cJSON_IsObject(check) && end;
+    cJSON_Delete(check);
+    /* only the object is copied into the line: nothing but white space may follow it */
+    for (size_t i = valid ? (size_t)(end - response) : rlen; i < rlen; i++)
+        valid = valid && (response[i] == ' ' || response[i] == '\t' || response[i] == '\n' ||
+                          response[i] == '\r');
+    if (valid)
+        rlen = (size_t)(end - response);
+    if (!valid)
+        return tl_error_set(err, TL_EPARSE,
+                            "cassette %s: the response to record is not a JSON object", c->path);
+    tl_buf line;
+    tl_buf_init(&line, 0);
+    char sha[65];
+    tl_buf stripped;
+    tl_buf_init(&stripped, 0);
+    int rc = tl_cassette_strip(request, len, &stripped, sha, err);
+    if (rc)
+        goto done;
+    int w =
+        tl_buf_printf(&line, "{\"n\":%zu,\"request_sha256\":\"%s\",\"request\":", c->n + 1, sha);
+    w |= tl_buf_append(&line, stripped.data, stripped.len);
+    w |= tl_buf_puts(&line, ",\"response\":");
+    w |= put_minified(&line, response, rlen);
+    w |= tl_buf_puts(&line, "}\n");
+    if (w) {
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory recording into cassette %s", c->path);
+        goto done;
+    }
+    if (fwrite(line.data, 1, line.len, c->f) != line.len) {
+        rc = tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->path, strerror(errno));
+        goto done;
+    }
+    rc = sync_file(c, err);
+    if (rc == TL_OK)
+        c->n++;
+done:
+    tl_buf_dispose(&stripped);
+    tl_buf_dispose(&line);
+    return rc;
+}
+
+/* ---- replaying -------------------------------------------------------------------------- */
+
+/* A string for a message: JSON-escaped, at most 160 characters. */
+static void put_quoted(tl_buf *out, const char *s, size_t n)
+{
+    size_t cut = tl_utf8_prefix(s, n, 160);
+    tl_json_str(out, s, cut);
+    if (cut < n)
+        tl_buf_puts(out, "...");
+}
+
+/* Where two strings start to differ, backed up to show some context (a character boundary,
+ * the same for both, since the bytes before it are equal). 0 when the difference is early. */
+static size_t window_start(const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t i = 0;
+    while (i < an && i < bn && a[i] == b[i])
+        i++;
+    if (i < 120)
+        return 0;
+    size_t start = i - 60;
+    while (start > 0 && ((unsigned char)a[start] & 0xC0) == 0x80)
+        start--;
+    return start;
+}
+
+/* Both sides of a difference: `recorded "...", now "..."`, each cut around where they differ;
+ * a NULL side is a line that does not exist. */
+static void put_sides(tl_buf *out, const char *a, size_t an, const char *b, size_t bn)
+{
+    size_t start = a && b ? window_start(a, an, b, bn) : 0;
+    tl_buf_puts(out, "recorded ");
+    if (a) {
+        if (start)
+            tl_buf_puts(out, "...");
+        put_quoted(out, a + start, an - start);
+    } else {
+        tl_buf_puts(out, "(no such line)");
+    }
+    tl_buf_puts(out, ", now ");
+    if (b) {
+        if (start)
+            tl_buf_puts(out, "...");
+        put_quoted(out, b + start, bn - start);
+    } else {
+        tl_buf_puts(out, "(no such line)");
+    }
+}
+
+/* A short text for a value of any type: strings quoted and cut, containers named. */
+static void put_value(tl_buf *out, const cJSON *v)
+{
+    if (!v) {
+        tl_buf_puts(out, "nothing");
+    } else if (cJSON_IsString(v)) {
+        put_quoted(out, v->valuestring, strlen(v->valuestring));
+    } else if (cJSON_IsObject(v)) {
+        tl_buf_puts(out, "an object");
+    } else if (cJSON_IsArray(v)) {
+        tl_buf_printf(out, "an array of %d", cJSON_GetArraySize(v));
+    } else {
+        char *t = cJSON_PrintUnformatted(v);
+        tl_buf_puts(out, t ? t : "?");
+        free(t);
+    }
+}
+
+/* Line `k` (1-based) of s: its start and length; false when s has fewer lines. */
+static bool nth_line(const char *s, size_t k, const char **at, size_t *len)
+{
+    for (size_t i = 1; i < k; i++) {
+        s = strchr(s, '\n');
+        if (!s)
+            return false;
+        s++;
+    }
+    const char *nl = strchr(s, '\n');
+    *at = s;
+    *len = nl ? (size_t)(nl - s) : strlen(s);
+    return true;
+}
+
+/* The difference between two different strings: the first line that differs. */
+static void string_diff(tl_buf *out, const char *path, const char *rec, const char *now)
+{
+    if (!strchr(rec, '\n') && !strchr(now, '\n')) {
+        tl_buf_printf(out, "%s differs: ", path);
+        put_sides(out, rec, strlen(rec), now, strlen(now));
+        return;
+    }
+    for (size_t k = 1;; k++) {
+        const char *a, *b;
+        size_t an, bn;
+        bool ha = nth_line(rec, k, &a, &an), hb = nth_line(now, k, &b, &bn);
+        if (ha && hb && an == bn && memcmp(a, b, an) == 0)
+            continue;
+        tl_buf_printf(out, "%s differs at line %zu: ", path, k);
+        put_sides(out, ha ? a : NULL, ha ? an : 0, hb ? b : NULL, hb ? bn : 0);
+        return;
+    }
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsBool(v))
+        return "a boolean";
+    if (cJSON_IsNull(v))
+        return "null";
+    if (cJSON_IsArray(v))
+        return "an array";
+    return "an object";
+}
+
+/* Path of member `key` of the value at `path`. */
+static void join_key(char *out, size_t size, const char *path, const char *key)
+{
+    snprintf(out, size, "%s%s%s", path, path[0] ? "." : "", key);
+}
+
+/*
+ * Describe the first difference between rec and now (at `path`) into out.
+ * @return true when a difference was found.
+ */
+static bool diff(tl_buf *out, const char *path, const cJSON *rec, const cJSON *now)
+{
+    const char *p = path[0] ? path : "the request";
+    int trec = rec->type & 0xFF, tnow = now->type & 0xFF;
+    bool both_bool = cJSON_IsBool(rec) && cJSON_IsBool(now);
+    if (trec != tnow && !both_bool) {
+        tl_buf_printf(out, "%s differs: recorded %s, now %s", p, type_name(rec), type_name(now));
+        return true;
+    }
+    char sub[512];
+    if (cJSON_IsObject(rec)) {
+        for (const cJSON *c = rec->child; c; c = c->next) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(now, c->string);
+            join_key(sub, sizeof(sub), path, c->string);
+            if (!o) {
+                tl_buf_printf(out, "%s is missing (recorded ", sub);
+                put_value(out, c);
+                tl_buf_putc(out, ')');
+                return true;
+            }
+            if (diff(out, sub, c, o))
+                return true;
+        }
+        for (const cJSON *c = now->child; c; c = c->next) {
+            if (!cJSON_GetObjectItemCaseSensitive(rec, c->string)) {
+                join_key(sub, sizeof(sub), path, c->string);
+                tl_buf_printf(out, "%s is new (now ", sub);
+                put_value(out, c);
+                tl_buf_putc(out, ')');
+                return true;
+            }
+        }
+        return false;
+    }
+    if (cJSON_IsArray(rec)) {
+        int i = 0;
+        const cJSON *a = rec->child, *b = now->child;
+        for (; a && b; a = a->next, b = b->next, i++) {
+            snprintf(sub, sizeof(sub), "%s[%d]", path, i);
+            if (diff(out, sub, a, b))
+                return true;
+        }
+        if (a || b) {
+            tl_buf_printf(out, "%s has %d items, recorded %d", p, cJSON_GetArraySize(now),
+                          cJSON_GetArraySize(rec));
+            return true;
+        }
+        return false;
+    }
+    if (cJSON_IsString(rec)) {
+        if (strcmp(rec->valuestring, now->valuestring) == 0)
+            return false;
+        string_diff(out, p, rec->valuestring, now->valuestring);
+        return true;
+    }
+    if ((cJSON_IsNumber(rec) && rec->valuedouble != now->valuedouble) ||
+        (both_bool && cJSON_IsTrue(rec) != cJSON_IsTrue(now))) {
+        tl_buf_printf(out, "%s differs: recorded ", p);
+        put_value(out, rec);
+        tl_buf_puts(out, ", now ");
+        put_value(out, now);
+        return true;
+    }
+    return false;
+}
+
+/* The miss message for exchange e (1-based number k) against the new stripped request. */
+static int miss(const struct exchange *e, size_t k, const char *stripped, tl_error *err)
+{
+    cJSON *rec = cJSON_Parse(e->request);
+    cJSON *now = cJSON_Parse(stripped);
+    tl_buf d;
+    tl_buf_init(&d, TL_ERROR_MSG_MAX * 2);
+    if (!rec || !now || !diff(&d, "", rec, now)) {
+        tl_buf_clear(&d);
+        tl_buf_puts(&d, "the request differs from the recorded one (members in another order)");
+    }
+    cJSON_Delete(rec);
+    cJSON_Delete(now);
+    int rc = tl_error_set(err, TL_ENOTFOUND, "exchange %zu: %s", k, d.data ? d.data : "");
+    tl_buf_dispose(&d);
+    return rc;
+}
+
+int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *response,
+                       tl_error *err)
+{
+    if (!c->replay)
+        return tl_error_set(err, TL_EUSAGE, "cassette %s is open for recording, not replay",
+                            c->path);
+    tl_buf stripped;
+    tl_buf_init(&stripped, 0);
+    char sha[65];
+    int rc = tl_cassette_strip(request, len, &stripped, sha, err);
+    if (rc)
+        goto done;
+    if (c->next >= c->n) {
+        rc = tl_error_set(err, TL_ENOTFOUND, "exchange %zu: the cassette has only %zu exchange%s",
+                          c->next + 1, c->n, c->n == 1 ? "" : "s");
+        goto done;
+    }
+    const struct exchange *e = &c->ex[c->next];
+    if (strcmp(e->sha, sha) != 0) {
+        rc = miss(e, c->next + 1, stripped.data, err);
+        goto done;
+    }
+    if (tl_buf_puts(response, e->response)) {
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory replaying cassette %s", c->path);
+        goto done;
+    }
+    c->next++;
+done:
+    tl_buf_dispose(&stripped);
+    return rc;
+}

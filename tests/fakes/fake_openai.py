@@ -1,0 +1,309 @@
+#!/usr/bin/env python3
+"""A scripted OpenAI-compatible chat-completions server for taploop's end-to-end tests.
+
+    fake_openai.py --script FILE --port-file FILE [--log FILE] [--schema FILE]
+                   [--idle-timeout SEC] [--require-key KEY]
+
+Listens on 127.0.0.1 (a free port, written to --port-file once listening) and answers
+POST .../chat/completions from a script of replies, in order. See tests/fakes/README.md for the
+script format. Python 3 standard library, plus jsonschema for --schema.
+
+It exits by itself after --idle-timeout seconds without a request (default 30), and as soon as
+the process that started it dies.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+UNTIL_LISTED_MAX = 20  # an until_listed entry is replied at most this many times
+
+LISTING_LINE = re.compile(r"^\[\d+\] ", re.M)
+
+
+def openai_error(message, type_="invalid_request_error", code=None):
+    return {"error": {"message": message, "type": type_, "param": None, "code": code}}
+
+
+def text_of(message):
+    """The text of a chat message: its content string, or its text parts joined."""
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content
+                       if isinstance(p, dict) and isinstance(p.get("text"), str))
+    return ""
+
+
+def observation(request):
+    """The text the model is looking at: the last user message; when a later tool message holds
+    a listing (an observation sent as a tool result), that one."""
+    msgs = request.get("messages") if isinstance(request, dict) else None
+    if not isinstance(msgs, list):
+        return ""
+    for m in reversed(msgs):
+        if not isinstance(m, dict):
+            continue
+        if m.get("role") == "user":
+            return text_of(m)
+        if m.get("role") == "tool" and LISTING_LINE.search(text_of(m)):
+            return text_of(m)
+    return ""
+
+
+def find_listed(text, label):
+    """The listing index of the first line whose first label is exactly `label`, or None."""
+    escaped = json.dumps(label, ensure_ascii=False)[1:-1]  # labels are JSON-escaped in the listing
+    m = re.search(r"^\[(\d+)\] \S+ \"" + re.escape(escaped) + "\"", text, re.M)
+    return int(m.group(1)) if m else None
+
+
+class Script:
+    """The replies, consumed in order under a lock."""
+
+    def __init__(self, replies):
+        self.replies = replies
+        self.next = 0
+        self.repeats = {}
+        self.lock = threading.Lock()
+
+    def pick(self, request):
+        """The entry answering this request, or None when the script is exhausted."""
+        obs = None
+        with self.lock:
+            while self.next < len(self.replies):
+                i = self.next
+                entry = self.replies[i]
+                until = entry.get("until_listed") if isinstance(entry, dict) else None
+                if until is None:
+                    self.next += 1
+                    return entry
+                if obs is None:
+                    obs = observation(request)
+                if find_listed(obs, until) is not None:
+                    self.next += 1  # the condition holds: skip to the next entry
+                    continue
+                self.repeats[i] = self.repeats.get(i, 0) + 1
+                if self.repeats[i] >= UNTIL_LISTED_MAX:
+                    self.next += 1
+                return entry
+            return None
+
+
+class State:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.Lock()
+        self.n = 0
+        self.last_request = time.monotonic()
+        with open(args.script, encoding="utf-8") as f:
+            doc = json.load(f)
+        replies = doc.get("replies") if isinstance(doc, dict) else doc
+        if not isinstance(replies, list):
+            raise SystemExit("fake_openai: %s: expected {\"replies\": [...]}" % args.script)
+        self.script = Script(replies)
+        self.validator = None
+        if args.schema:
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                            "tools"))
+            import openai_schema  # noqa: E402 (tests/tools/openai_schema.py)
+            self.validator = openai_schema.load_validator("request", args.schema)
+            self.schema_errors = openai_schema.errors
+
+    def count(self):
+        with self.lock:
+            self.n += 1
+            self.last_request = time.monotonic()
+            return self.n
+
+    def log(self, entry):
+        if not self.args.log:
+            return
+        with self.lock:
+            with open(self.args.log, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+
+def completion(n, request, message, finish):
+    model = request.get("model") if isinstance(request, dict) else None
+    prompt = len(json.dumps(request)) // 4
+    return {
+        "id": "chatcmpl-fake-%d" % n,
+        "object": "chat.completion",
+        "created": 1700000000 + n,
+        "model": model if isinstance(model, str) and model else "fake",
+        "system_fingerprint": "fp_fake",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": 20,
+                  "total_tokens": prompt + 20},
+    }
+
+
+def tool_reply(n, request, name, args, content=None):
+    message = {"role": "assistant", "content": content, "refusal": None,
+               "tool_calls": [{"id": "call_%d" % n, "type": "function",
+                               "function": {"name": name,
+                                            "arguments": json.dumps(args, ensure_ascii=False)}}]}
+    return completion(n, request, message, "tool_calls")
+
+
+def content_reply(n, request, content):
+    message = {"role": "assistant", "content": content, "refusal": None}
+    return completion(n, request, message, "stop")
+
+
+STATUS_ERRORS = {
+    401: ("Incorrect API key provided", "invalid_request_error", "invalid_api_key"),
+    403: ("You are not allowed to sample from this model", "invalid_request_error", None),
+    404: ("The model does not exist", "invalid_request_error", "model_not_found"),
+    429: ("Rate limit reached for requests", "requests", "rate_limit_exceeded"),
+    500: ("The server had an error while processing your request. Sorry about that!",
+          "server_error", None),
+    503: ("The engine is currently overloaded, please try again later", "server_error", None),
+}
+
+
+def answer(n, request, entry):
+    """(status, body object or str, extra headers) for a script entry (None: exhausted)."""
+    if entry is None:
+        return 200, tool_reply(n, request, "done", {
+            "success": False, "message": "fake server: script exhausted"}), {}
+    if not isinstance(entry, dict):
+        return 500, openai_error("fake server: script entry is not an object", "server_error"), {}
+    headers = {}
+    if "retry_after" in entry:
+        headers["Retry-After"] = str(entry["retry_after"])
+    if "raw" in entry:
+        return int(entry.get("status", 200)), entry["raw"], headers
+    if "status" in entry:
+        status = int(entry["status"])
+        if "body" in entry:
+            return status, entry["body"], headers
+        msg, type_, code = STATUS_ERRORS.get(status, ("fake server: HTTP %d" % status,
+                                                      "server_error", None))
+        return status, openai_error(msg, type_, code), headers
+    if "tool" in entry:
+        name = entry["tool"]
+        args = {}
+        if "tap_text" in entry:
+            index = find_listed(observation(request), entry["tap_text"])
+            if index is None:
+                return 200, tool_reply(n, request, "done", {
+                    "success": False,
+                    "message": "fake server: no element \"%s\" in the listing" % entry["tap_text"]
+                }), headers
+            args["index"] = index
+        if name == "type" and "text" in entry:
+            args["text"] = entry["text"]
+        args.update(entry.get("args") or {})
+        return 200, tool_reply(n, request, name, args, entry.get("content")), headers
+    if "content" in entry:
+        return 200, content_reply(n, request, entry["content"]), headers
+    return 500, openai_error("fake server: script entry has no tool, content, status or raw",
+                             "server_error"), headers
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fake_openai/1"
+
+    def log_message(self, format, *args):  # quiet: the --log file is the record
+        pass
+
+    def send(self, status, body, headers=None):
+        data = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        data = data.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        state = self.server.state
+        state.count()
+        self.send(404, openai_error("fake server: only POST .../chat/completions is served"))
+
+    def do_POST(self):
+        state = self.server.state
+        n = state.count()
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        headers = {k: ("<redacted>" if k.lower() == "authorization" else v)
+                   for k, v in self.headers.items()}
+        try:
+            request = json.loads(raw.decode("utf-8"))
+        except ValueError as e:
+            state.log({"n": n, "request": raw.decode("utf-8", "replace"), "headers": headers,
+                       "invalid": True})
+            return self.send(400, openai_error("fake server: the body is not JSON: %s" % e))
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if not path.endswith("/chat/completions"):
+            state.log({"n": n, "request": request, "headers": headers, "invalid": True})
+            return self.send(404, openai_error("fake server: unknown path %s" % path))
+        key = state.args.require_key
+        if key is not None and self.headers.get("Authorization") != "Bearer " + key:
+            state.log({"n": n, "request": request, "headers": headers, "invalid": False,
+                       "status": 401})
+            return self.send(401, openai_error("Incorrect API key provided",
+                                               "invalid_request_error", "invalid_api_key"))
+        if state.validator is not None:
+            errs = state.schema_errors(state.validator, request)
+            if errs:
+                state.log({"n": n, "request": request, "headers": headers, "invalid": True,
+                           "errors": errs})
+                return self.send(400, openai_error(
+                    "fake server: the request does not validate against "
+                    "CreateChatCompletionRequest: " + "; ".join(errs)))
+        entry = state.script.pick(request)
+        state.log({"n": n, "request": request, "headers": headers, "invalid": False})
+        if isinstance(entry, dict) and entry.get("delay_ms"):
+            time.sleep(float(entry["delay_ms"]) / 1000.0)
+        status, body, extra = answer(n, request, entry)
+        self.send(status, body, extra)
+
+
+def watchdog(state, idle_timeout, parent):
+    while True:
+        time.sleep(0.2)
+        if os.getppid() != parent:
+            os._exit(0)
+        with state.lock:
+            idle = time.monotonic() - state.last_request
+        if idle > idle_timeout:
+            os._exit(0)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--script", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--schema")
+    ap.add_argument("--idle-timeout", type=float, default=30.0)
+    ap.add_argument("--require-key")
+    args = ap.parse_args(argv)
+    parent = os.getppid()
+    state = State(args)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.state = state
+    threading.Thread(target=watchdog, args=(state, args.idle_timeout, parent),
+                     daemon=True).start()
+    tmp = args.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write("%d\n" % server.server_address[1])
+    os.replace(tmp, args.port_file)  # readers never see a half-written port
+    server.serve_forever(poll_interval=0.1)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

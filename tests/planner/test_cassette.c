@@ -1,0 +1,507 @@
+/*
+ * test_cassette.c - cassettes (SPEC §8): the JSON-lines format, recording flushed line by line,
+ * in-order replay, images left out of what is hashed and stored, the messages of a miss (the
+ * first differing member, and for the listing the first differing line), and malformed files.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/fs.h"
+#include "planner/cassette.h"
+
+/* ---- helpers ------------------------------------------------------------------------------- */
+
+static char tmpdir[256];
+
+static void make_tmpdir(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/tl_cassette_XXXXXX");
+    cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void remove_tmpdir(void)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(cassette, .init = make_tmpdir, .fini = remove_tmpdir);
+
+static void tmp_path(char *out, size_t size, const char *name)
+{
+    snprintf(out, size, "%s/%s", tmpdir, name);
+}
+
+/* Whole file as a string; caller frees. */
+static char *slurp(const char *path)
+{
+    tl_buf b;
+    tl_buf_init(&b, 0);
+    tl_error err = {0};
+    cr_assert_eq(tl_file_read(&b, path, (size_t)16 << 20, &err), TL_OK, "%s", err.msg);
+    char *s = tl_buf_detach(&b, NULL);
+    cr_assert_not_null(s);
+    return s;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A request like the LLM client's: a system prompt, a listing, optionally an image. */
+static char *request(const char *listing, const char *image)
+{
+    tl_buf b;
+    tl_buf_init(&b, 0);
+    tl_buf_puts(&b, "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\"You "
+                    "drive an Android phone.\"},{\"role\":\"user\",\"content\":");
+    if (image)
+        tl_buf_printf(&b,
+                      "[{\"type\":\"text\",\"text\":\"%s\"},{\"type\":\"image_url\","
+                      "\"image_url\":{\"url\":\"%s\"}}]",
+                      listing, image);
+    else
+        tl_buf_printf(&b, "\"%s\"", listing);
+    tl_buf_puts(&b, "}],\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"tap\"}}],"
+                    "\"tool_choice\":\"auto\"}");
+    return tl_buf_detach(&b, NULL);
+}
+
+#define LISTING_A                                                                            \
+    "Goal: turn on the dark theme\\n[1] TextView \\\"Settings\\\" (540,147)\\n[5] Switch "   \
+    "\\\"Dark theme\\\" checked=false clickable (540,924)\\n[6] TextView \\\"Font size\\\" " \
+    "clickable (540,1100)"
+#define LISTING_B                                                                           \
+    "Goal: turn on the dark theme\\n[1] TextView \\\"Settings\\\" (540,147)\\n[5] Switch "  \
+    "\\\"Dark theme\\\" checked=true clickable (540,924)\\n[6] TextView \\\"Font size\\\" " \
+    "clickable (540,1100)"
+
+static const char *const responses[] = {
+    "{\"id\":\"c1\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{"
+    "\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"id\":\"call_1\",\"type\":"
+    "\"function\",\"function\":{\"name\":\"tap\",\"arguments\":\"{\\\"index\\\":5}\"}}]},"
+    "\"finish_reason\":\"tool_calls\"}]}",
+    /* pretty-printed, with a number written "1.50": stored compactly, tokens kept */
+    "{\n  \"id\": \"c2\",\n  \"object\": \"chat.completion\",\n  \"choices\": [ {\"index\": 0, "
+    "\"message\": {\"role\": \"assistant\", \"content\": \"a b  c\"}, \"finish_reason\": "
+    "\"stop\"} ],\n  \"x_score\": 1.50\n}\n",
+    "{\"id\":\"c3\",\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"done\"}}]}",
+};
+
+/* responses[1] as replay gives it back: compact JSON */
+static const char response2_compact[] =
+    "{\"id\":\"c2\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{"
+    "\"role\":\"assistant\",\"content\":\"a b  c\"},\"finish_reason\":\"stop\"}],\"x_score\":1.5}";
+
+/* Record exchanges (request i answered by responses[i]) into `path`. */
+static void record(const char *path, const char *const *reqs, size_t n, const char *comment)
+{
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, comment, &err), TL_OK, "%s", err.msg);
+    cr_assert_not(tl_cassette_replaying(c));
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(tl_cassette_record(c, reqs[i], strlen(reqs[i]), responses[i],
+                                        strlen(responses[i]), &err),
+                     TL_OK, "%s", err.msg);
+    tl_cassette_close(c);
+}
+
+static tl_cassette *open_replay(const char *path)
+{
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_replay(&c, path, &err), TL_OK, "%s", err.msg);
+    cr_assert(tl_cassette_replaying(c));
+    return c;
+}
+
+/* Replay must miss with TL_ENOTFOUND and exactly this message. */
+static void expect_miss(tl_cassette *c, const char *req, const char *want)
+{
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    tl_error err = {0};
+    int rc = tl_cassette_replay(c, req, strlen(req), &out, &err);
+    cr_expect_eq(rc, TL_ENOTFOUND, "replay answered (rc %d) instead of missing", rc);
+    cr_expect_str_eq(err.msg, want);
+    cr_expect_eq(out.len, 0);
+    tl_buf_dispose(&out);
+}
+
+static void expect_hit(tl_cassette *c, const char *req, const char *want_response)
+{
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_replay(c, req, strlen(req), &out, &err), TL_OK, "%s", err.msg);
+    cr_expect_str_eq(out.data, want_response);
+    tl_buf_dispose(&out);
+}
+
+/* ---- recording and replaying --------------------------------------------------------------- */
+
+Test(cassette, record_then_replay_in_order)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "run.cassette");
+    char *r1 = request(LISTING_A, NULL), *r2 = request(LISTING_B, NULL);
+    char *r3 = request("third screen", NULL);
+    const char *reqs[] = {r1, r2, r3};
+    record(path, reqs, 3, "recorded by test_cassette\nagainst gpt-4o");
+
+    /* the file: two comment lines, then one JSON line per exchange with its number and hash */
+    char *text = slurp(path);
+    cr_expect(strncmp(text, "# recorded by test_cassette\n# against gpt-4o\n{\"n\":1,", 52) == 0,
+              "%s", text);
+    char sha[65];
+    tl_buf stripped;
+    tl_buf_init(&stripped, 0);
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_strip(r2, strlen(r2), &stripped, sha, &err), TL_OK);
+    char want[256];
+    snprintf(want, sizeof want, "{\"n\":2,\"request_sha256\":\"%s\",\"request\":{", sha);
+    cr_expect_not_null(strstr(text, want), "%s", text);
+    cr_expect_not_null(strstr(text, "\"x_score\":1.50}"), "response tokens not kept: %s", text);
+    cr_expect_not_null(strstr(text, "\"content\":\"a b  c\""), "string changed: %s", text);
+    size_t lines = 0;
+    for (const char *p = text; *p; p++)
+        lines += *p == '\n';
+    cr_expect_eq(lines, 5);
+    free(text);
+    tl_buf_dispose(&stripped);
+
+    tl_cassette *c = open_replay(path);
+    expect_hit(c, r1, responses[0]);
+    expect_hit(c, r2, response2_compact);
+    expect_hit(c, r3, responses[2]);
+    expect_miss(c, r1, "exchange 4: the cassette has only 3 exchanges");
+    tl_cassette_close(c);
+    free(r1);
+    free(r2);
+    free(r3);
+}
+
+Test(cassette, replay_ignores_formatting_of_the_request)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "fmt.cassette");
+    char *r1 = request(LISTING_A, NULL);
+    const char *reqs[] = {r1};
+    record(path, reqs, 1, NULL);
+    /* the same request with white space: the same stripped JSON, the same hash */
+    tl_buf spaced;
+    tl_buf_init(&spaced, 0);
+    for (const char *p = r1; *p; p++) {
+        tl_buf_putc(&spaced, *p);
+        if (*p == ',' && p[1] == '"' && p[-1] != '\\')
+            tl_buf_puts(&spaced, "\n  ");
+    }
+    tl_cassette *c = open_replay(path);
+    expect_hit(c, spaced.data, responses[0]);
+    tl_cassette_close(c);
+    tl_buf_dispose(&spaced);
+    free(r1);
+}
+
+Test(cassette, record_flushes_each_exchange)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "flush.cassette");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK, "%s", err.msg);
+    char *r1 = request("one", NULL);
+    cr_assert_eq(tl_cassette_record(c, r1, strlen(r1), responses[0], strlen(responses[0]), &err),
+                 TL_OK);
+    /* not closed yet: the line is already in the file */
+    char *text = slurp(path);
+    cr_expect(strncmp(text, "{\"n\":1,", 7) == 0, "%s", text);
+    cr_expect_eq(text[strlen(text) - 1], '\n');
+    free(text);
+    /* an interrupted run keeps what it recorded: the file replays as it is */
+    tl_cassette *r = open_replay(path);
+    expect_hit(r, r1, responses[0]);
+    tl_cassette_close(r);
+    tl_cassette_close(c);
+    free(r1);
+}
+
+Test(cassette, record_refuses_what_is_not_json)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "bad.cassette");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK);
+    const char *req = "{\"model\":\"m\",\"messages\":[]}";
+    cr_expect_eq(tl_cassette_record(c, req, strlen(req), "<html>502</html>", 16, &err), TL_EPARSE);
+    cr_expect_not_null(strstr(err.msg, "not a JSON object"), "%s", err.msg);
+    cr_expect_eq(tl_cassette_record(c, req, strlen(req), "{} trailing", 11, &err), TL_EPARSE);
+    cr_expect_eq(tl_cassette_record(c, "{not json", 9, "{}", 2, &err), TL_EPARSE);
+    /* white space after the object is fine */
+    cr_expect_eq(tl_cassette_record(c, req, strlen(req), "{}\r\n", 4, &err), TL_OK, "%s", err.msg);
+    tl_cassette_close(c);
+    char *text = slurp(path);
+    cr_expect(strstr(text, "\"response\":{}}\n") != NULL, "%s", text);
+    free(text);
+}
+
+Test(cassette, open_errors_name_the_path)
+{
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_expect_eq(tl_cassette_open_record(&c, "/nonexistent-dir/x.cassette", NULL, &err), TL_EIO);
+    cr_expect_not_null(strstr(err.msg, "/nonexistent-dir/x.cassette"), "%s", err.msg);
+    cr_expect_null(c);
+    cr_expect_eq(tl_cassette_open_replay(&c, "/nonexistent-dir/y.cassette", &err), TL_EIO);
+    cr_expect_not_null(strstr(err.msg, "/nonexistent-dir/y.cassette"), "%s", err.msg);
+    cr_expect_null(c);
+    tl_cassette_close(NULL);
+}
+
+/* ---- images -------------------------------------------------------------------------------- */
+
+Test(cassette, images_are_left_out_of_the_hash_and_the_file)
+{
+    char *a = request("screen", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB");
+    char *b = request("screen", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAIAAAAC");
+    char *other = request("another screen", "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAA");
+    char sa[65], sb[65], so[65];
+    tl_buf stripped;
+    tl_buf_init(&stripped, 0);
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_strip(a, strlen(a), &stripped, sa, &err), TL_OK, "%s", err.msg);
+    cr_expect_not_null(strstr(stripped.data, "\"image_url\":{\"url\":\"<image>\"}"), "%s",
+                       stripped.data);
+    cr_expect_null(strstr(stripped.data, "base64"));
+    cr_assert_eq(tl_cassette_strip(b, strlen(b), NULL, sb, &err), TL_OK);
+    cr_assert_eq(tl_cassette_strip(other, strlen(other), NULL, so, &err), TL_OK);
+    cr_expect_str_eq(sa, sb);
+    cr_expect_str_neq(sa, so);
+    cr_expect_eq(strlen(sa), 64);
+
+    /* an "image_url" given as a plain string is stripped too */
+    const char *plain =
+        "{\"messages\":[{\"content\":[{\"image_url\":\"data:image/png;base64,AA\"}]}]}";
+    tl_buf_clear(&stripped);
+    cr_assert_eq(tl_cassette_strip(plain, strlen(plain), &stripped, sa, &err), TL_OK);
+    cr_expect_str_eq(stripped.data, "{\"messages\":[{\"content\":[{\"image_url\":\"<image>\"}]}]}");
+    cr_expect_eq(tl_cassette_strip("[1,", 3, &stripped, sa, &err), TL_EPARSE);
+
+    /* recorded with one screenshot, replayed with another */
+    char path[512];
+    tmp_path(path, sizeof path, "img.cassette");
+    const char *reqs[] = {a};
+    record(path, reqs, 1, NULL);
+    char *text = slurp(path);
+    cr_expect_null(strstr(text, "base64"), "image data stored: %s", text);
+    free(text);
+    tl_cassette *c = open_replay(path);
+    expect_hit(c, b, responses[0]);
+    tl_cassette_close(c);
+    tl_buf_dispose(&stripped);
+    free(a);
+    free(b);
+    free(other);
+}
+
+/* ---- misses -------------------------------------------------------------------------------- */
+
+Test(cassette, miss_names_the_first_differing_line_of_the_listing)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "miss.cassette");
+    char *r1 = request("first screen", NULL), *r2 = request(LISTING_A, NULL);
+    const char *reqs[] = {r1, r2};
+    record(path, reqs, 2, NULL);
+    tl_cassette *c = open_replay(path);
+    expect_hit(c, r1, responses[0]);
+    char *changed = request(LISTING_B, NULL);
+    expect_miss(c, changed,
+                "exchange 2: messages[1].content differs at line 3: recorded \"[5] Switch "
+                "\\\"Dark theme\\\" checked=false clickable (540,924)\", now \"[5] Switch "
+                "\\\"Dark theme\\\" checked=true clickable (540,924)\"");
+    /* a miss does not consume the exchange */
+    expect_hit(c, r2, response2_compact);
+    tl_cassette_close(c);
+    free(r1);
+    free(r2);
+    free(changed);
+}
+
+Test(cassette, miss_messages_for_each_kind_of_difference)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "kinds.cassette");
+    const char *rec = "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":"
+                      "\"user\",\"content\":\"hello\"}],\"tool_choice\":\"auto\"}";
+    const char *reqs[] = {rec};
+    record(path, reqs, 1, NULL);
+    tl_cassette *c = open_replay(path);
+    expect_miss(c,
+                "{\"model\":\"qwen\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
+                "exchange 1: model differs: recorded \"gpt-4o\", now \"qwen\"");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":2,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
+                "exchange 1: n differs: recorded 1, now 2");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":false,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
+                "exchange 1: flag differs: recorded true, now false");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"again\"}],"
+                "\"tool_choice\":\"auto\"}",
+                "exchange 1: messages has 2 items, recorded 1");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\"}]}",
+                "exchange 1: tool_choice is missing (recorded \"auto\")");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\"}],\"tool_choice\":\"auto\",\"temperature\":0}",
+                "exchange 1: temperature is new (now 0)");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":[{\"type\":\"text\",\"text\":\"hello\"}]}],\"tool_choice\":\"auto\"}",
+                "exchange 1: messages[0].content differs: recorded a string, now an array");
+    expect_miss(c,
+                "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
+                "\"content\":\"hello\\nworld\"}],\"tool_choice\":\"auto\"}",
+                "exchange 1: messages[0].content differs at line 2: recorded (no such line), "
+                "now \"world\"");
+    expect_miss(c,
+                "{\"tool_choice\":\"auto\",\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,"
+                "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
+                "exchange 1: the request differs from the recorded one (members in another "
+                "order)");
+    expect_hit(c, rec, responses[0]);
+    tl_cassette_close(c);
+}
+
+Test(cassette, miss_cuts_long_lines)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "long.cassette");
+    char longa[600], longb[600];
+    memset(longa, 'a', 500);
+    longa[500] = '\0';
+    memcpy(longb, longa, 501);
+    longb[499] = 'b';
+    char *r1 = request(longa, NULL), *r2 = request(longb, NULL);
+    const char *reqs[] = {r1};
+    record(path, reqs, 1, NULL);
+    tl_cassette *c = open_replay(path);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    tl_error err = {0};
+    cr_expect_eq(tl_cassette_replay(c, r2, strlen(r2), &out, &err), TL_ENOTFOUND);
+    cr_expect(strlen(err.msg) < 420, "%zu: %s", strlen(err.msg), err.msg);
+    /* both sides shown around the difference, near the end of the strings */
+    cr_expect_not_null(strstr(err.msg, "messages[1].content differs: recorded ...\"aaa"), "%s",
+                       err.msg);
+    cr_expect_not_null(strstr(err.msg, "aaab\""), "%s", err.msg);
+    tl_buf_dispose(&out);
+    tl_cassette_close(c);
+    free(r1);
+    free(r2);
+}
+
+/* ---- malformed files ----------------------------------------------------------------------- */
+
+static void expect_malformed(const char *content, const char *want)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "malformed.cassette");
+    write_file(path, content);
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    int rc = tl_cassette_open_replay(&c, path, &err);
+    cr_expect_eq(rc, TL_EPARSE, "accepted: %s", content);
+    cr_expect_null(c);
+    cr_expect_not_null(strstr(err.msg, want), "message: %s\nwanted: %s", err.msg, want);
+    cr_expect_not_null(strstr(err.msg, path), "%s", err.msg);
+    tl_cassette_close(c);
+}
+
+Test(cassette, malformed_lines_are_named)
+{
+    /* a valid cassette of one exchange, to build broken ones from */
+    char path[512];
+    tmp_path(path, sizeof path, "good.cassette");
+    const char *req = "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}";
+    const char *reqs[] = {req};
+    record(path, reqs, 1, "a comment");
+    char *good = slurp(path);
+    const char *line = strchr(good, '{');
+
+    char buf[4096];
+    snprintf(buf, sizeof buf, "# comment\n\n%s{\"n\":2,\"request\":\n", line);
+    expect_malformed(buf, "line 4: not JSON (exchange 2)");
+    snprintf(buf, sizeof buf, "%s[1,2]\n", line);
+    expect_malformed(buf, "line 2: not a JSON object");
+    expect_malformed("{\"n\":1,\"request_sha256\":\"00\",\"response\":{}}\n",
+                     "line 1: no \"request\" object");
+    expect_malformed("{\"n\":1,\"request\":{},\"request_sha256\":\"00\"}\n",
+                     "line 1: no \"response\" object");
+    expect_malformed("{\"n\":1,\"request\":{},\"request_sha256\":\"00\",\"response\":{}}\n",
+                     "line 1: no \"request_sha256\"");
+    expect_malformed("# only a comment\n{\"n\":\"one\",\"request\":{},\"request_sha256\":"
+                     "\"44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\","
+                     "\"response\":{}}\n",
+                     "line 2: its \"n\" is not an exchange number");
+    /* a request edited by hand no longer matches its hash */
+    char *edited = strdup(good);
+    char *x = strstr(edited, "\"content\":\"x\"");
+    cr_assert_not_null(x);
+    x[11] = 'y';
+    expect_malformed(edited, "line 2: request_sha256 is not the SHA-256 of the request");
+    free(edited);
+
+    /* comments, blank lines and CRLF line ends are fine */
+    snprintf(buf, sizeof buf, "# c1\r\n\r\n   \n%s", line);
+    char *crlf = buf + strlen(buf) - 1;
+    cr_assert_eq(*crlf, '\n');
+    strcpy(crlf, "\r\n# trailing comment\n");
+    tmp_path(path, sizeof path, "ok.cassette");
+    write_file(path, buf);
+    tl_cassette *c = open_replay(path);
+    expect_hit(c, req, responses[0]);
+    tl_cassette_close(c);
+
+    /* an empty cassette replays nothing */
+    write_file(path, "# nothing recorded\n");
+    c = open_replay(path);
+    expect_miss(c, req, "exchange 1: the cassette has only 0 exchanges");
+    tl_cassette_close(c);
+    free(good);
+}
+
+Test(cassette, wrong_direction_is_refused)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "dir.cassette");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    cr_expect_eq(tl_cassette_replay(c, "{}", 2, &out, &err), TL_EUSAGE);
+    tl_cassette_close(c);
+    c = open_replay(path);
+    cr_expect_eq(tl_cassette_record(c, "{}", 2, "{}", 2, &err), TL_EUSAGE);
+    tl_cassette_close(c);
+    tl_buf_dispose(&out);
+}
