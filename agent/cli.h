@@ -21,6 +21,7 @@ struct tl_command {
     int (*run)(int argc, char **argv);
 };
 
+extern const struct tl_command tl_cmd_run;
 extern const struct tl_command tl_cmd_observe;
 extern const struct tl_command tl_cmd_act;
 extern const struct tl_command tl_cmd_devices;

@@ -229,9 +229,7 @@ static int report(const struct tl_cli_common *co, const tl_ui *ui, const tl_acti
     tl_action shown = *a;
     if (res->secret)
         shown.text = (char *)TL_UI_MASK;
-    const tl_element *e = res->target;
-    if (!e && ui && res->has_point && a->type != TL_ACT_SWIPE && a->type != TL_ACT_SCROLL)
-        e = tl_ui_element_at(ui, res->x, res->y);
+    const tl_element *e = tl_exec_element(ui, a, res);
     if (co->json) {
         rc |= tl_buf_puts(&out, "{\"ok\":true,\"action\":");
         rc |= tl_action_to_json(&shown, &out);
@@ -251,31 +249,8 @@ static int report(const struct tl_cli_common *co, const tl_ui *ui, const tl_acti
         }
         rc |= tl_buf_puts(&out, "}\n");
     } else {
-        /* "ok: tap [17] LinearLayout ...", "ok: tap (540,924) on [8] Switch ...",
-         * "ok: type "..." into [3] EditText ...", "ok: scroll down in [2] RecyclerView ..." */
         rc |= tl_buf_puts(&out, "ok: ");
-        bool by_index = a->has_index && e && e->index == a->index;
-        if (by_index && a->type != TL_ACT_SCROLL && a->type != TL_ACT_TYPE) {
-            rc |= tl_buf_printf(&out, "%s ", tl_action_name(a->type));
-            rc |= tl_ui_element_line(ui, e, &out);
-            if (a->type == TL_ACT_LONG_PRESS)
-                rc |= tl_buf_printf(&out, " for %ldms", a->duration_ms);
-        } else {
-            tl_action plain = shown;
-            plain.has_index = false; /* the element line below carries the index */
-            rc |= tl_action_describe(by_index ? &plain : &shown, &out);
-            if (e) {
-                rc |= tl_buf_puts(&out, a->type == TL_ACT_SCROLL ? " in "
-                                        : a->type == TL_ACT_TYPE ? " into "
-                                                                 : " on ");
-                rc |= tl_ui_element_line(ui, e, &out);
-            } else if (a->type == TL_ACT_TYPE) {
-                rc |= tl_buf_puts(&out, " into the focused field");
-            }
-            if (res->has_end && a->type == TL_ACT_SCROLL)
-                rc |= tl_buf_printf(&out, ": swipe (%d,%d)->(%d,%d)", res->x, res->y, res->x2,
-                                    res->y2);
-        }
+        rc |= tl_exec_describe(ui, a, res, &out);
         rc |= tl_buf_putc(&out, '\n');
     }
     rc = tl_cli_print(&out, rc, err);

@@ -223,3 +223,42 @@ int tl_exec(tl_driver *drv, const tl_ui *ui, const tl_action *a, volatile sig_at
                             tl_action_name(a->type));
     }
 }
+
+const tl_element *tl_exec_element(const tl_ui *ui, const tl_action *a, const tl_exec_result *res)
+{
+    if (res->target || !ui)
+        return res->target;
+    if (res->has_point && a->type != TL_ACT_SWIPE && a->type != TL_ACT_SCROLL)
+        return tl_ui_element_at(ui, res->x, res->y);
+    return NULL;
+}
+
+int tl_exec_describe(const tl_ui *ui, const tl_action *a, const tl_exec_result *res, tl_buf *out)
+{
+    tl_action shown = *a; /* shallow: only for printing */
+    if (res->secret && shown.type == TL_ACT_TYPE)
+        shown.text = (char *)TL_UI_MASK;
+    const tl_element *e = tl_exec_element(ui, a, res);
+    bool by_index = a->has_index && e && e->index == a->index;
+    int rc = TL_OK;
+    if (by_index && a->type != TL_ACT_SCROLL && a->type != TL_ACT_TYPE) {
+        rc |= tl_buf_printf(out, "%s ", tl_action_name(a->type));
+        rc |= tl_ui_element_line(ui, e, out);
+        if (a->type == TL_ACT_LONG_PRESS)
+            rc |= tl_buf_printf(out, " for %ldms", a->duration_ms);
+        return rc ? TL_ENOMEM : TL_OK;
+    }
+    shown.has_index = shown.has_index && !by_index; /* the element line carries the index */
+    rc |= tl_action_describe(&shown, out);
+    if (e) {
+        rc |= tl_buf_puts(out, a->type == TL_ACT_SCROLL ? " in "
+                               : a->type == TL_ACT_TYPE ? " into "
+                                                        : " on ");
+        rc |= tl_ui_element_line(ui, e, out);
+    } else if (a->type == TL_ACT_TYPE) {
+        rc |= tl_buf_puts(out, " into the focused field");
+    }
+    if (res->has_end && a->type == TL_ACT_SCROLL)
+        rc |= tl_buf_printf(out, ": swipe (%d,%d)->(%d,%d)", res->x, res->y, res->x2, res->y2);
+    return rc ? TL_ENOMEM : TL_OK;
+}

@@ -44,6 +44,20 @@ int tl_exec_resolve(const tl_ui *ui, const tl_action *a, tl_exec_result *res, tl
 int tl_exec(tl_driver *drv, const tl_ui *ui, const tl_action *a, volatile sig_atomic_t *cancel,
             tl_exec_result *res, tl_error *err);
 
+/**
+ * The element an action acted on: the resolved target, else the listed element under its point
+ * (taps and presses). Borrowed from ui; NULL if none.
+ */
+const tl_element *tl_exec_element(const tl_ui *ui, const tl_action *a, const tl_exec_result *res);
+
+/**
+ * Append how a resolved action reads, with the element it acted on as its listing line:
+ * `tap [17] LinearLayout "Display" ... (540,1612)`, `tap (540,924) on [8] Switch ...`,
+ * `type "..." into [3] EditText ...`, `scroll down in [2] RecyclerView ...: swipe (..)->(..)`.
+ * Text typed into a password field (res->secret) is shown masked. `ui` may be NULL.
+ */
+int tl_exec_describe(const tl_ui *ui, const tl_action *a, const tl_exec_result *res, tl_buf *out);
+
 /** true if the action needs the current screen to be resolved (an index, a point to check,
  *  a scroll area, or a password check for `type`). */
 bool tl_exec_needs_screen(const tl_action *a);

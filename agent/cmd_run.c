@@ -1,0 +1,348 @@
+/*
+ * cmd_run.c - `taploop run GOAL`: run one natural-language goal on one device (SPEC §1-§2).
+ *
+ * Progress goes to stderr, the result to stdout (one JSON object with --json). SIGINT and
+ * SIGTERM set a flag the loop, the HTTP layer and the driver check, so a run stops within a
+ * moment, flushes its trajectory and reports `interrupted` (exit 130); a second signal exits at
+ * once.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/cli.h"
+#include "agent/loop.h"
+#include "core/fs.h"
+#include "core/http.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/str.h"
+
+#define DEFAULT_LLM_URL   "http://127.0.0.1:8080/v1"
+#define DEFAULT_MODEL     "gpt-4o-mini"
+#define DEFAULT_MAX_STEPS 30
+#define DEFAULT_TIMEOUT_S 600
+#define SCHEMA_MAX_BYTES  ((size_t)1 << 20)
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (interrupted)
+        _exit(TL_EXIT_INTR); /* a second signal: leave now */
+    interrupted = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+struct run_opts {
+    const struct tl_command *cmd;
+    const char *llm_url, *model, *out, *record, *replay, *schema, *prompts;
+    long max_steps, timeout_s;
+    bool no_trace;
+};
+
+enum {
+    OPT_LLM_URL = 512,
+    OPT_MODEL,
+    OPT_MAX_STEPS,
+    OPT_TIMEOUT,
+    OPT_OUT,
+    OPT_NO_TRACE,
+    OPT_RECORD,
+    OPT_REPLAY,
+    OPT_SCHEMA,
+    OPT_PROMPTS,
+};
+
+static bool handle(int c, const char *arg, void *payload)
+{
+    struct run_opts *o = payload;
+    switch (c) {
+    case OPT_LLM_URL: o->llm_url = arg; return true;
+    case OPT_MODEL: o->model = arg; return true;
+    case OPT_OUT: o->out = arg; return true;
+    case OPT_NO_TRACE: o->no_trace = true; return true;
+    case OPT_RECORD: o->record = arg; return true;
+    case OPT_REPLAY: o->replay = arg; return true;
+    case OPT_SCHEMA: o->schema = arg; return true;
+    case OPT_PROMPTS: o->prompts = arg; return true;
+    case OPT_MAX_STEPS:
+        if (!tl_cli_parse_long(arg, 1, 10000, &o->max_steps)) {
+            tl_cli_usage(o->cmd, "--max-steps takes a number of steps (1..10000), not '%s'", arg);
+            return false;
+        }
+        return true;
+    case OPT_TIMEOUT:
+        if (!tl_cli_parse_long(arg, 1, 7 * 86400, &o->timeout_s)) {
+            tl_cli_usage(o->cmd, "--timeout takes seconds (1..604800), not '%s'", arg);
+            return false;
+        }
+        return true;
+    default: return false;
+    }
+}
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && v[0] ? v : fallback;
+}
+
+/* taploop-runs/<UTC time>-<device>, the device made safe for a file name. */
+static void default_out_dir(const char *device, char *out, size_t size)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    char safe[64];
+    size_t n = 0;
+    for (const char *p = device && device[0] ? device : "device"; *p && n < sizeof(safe) - 1; p++)
+        safe[n++] = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                     (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.')
+                        ? *p
+                        : '-';
+    safe[n] = '\0';
+    snprintf(out, size, "taploop-runs/%s-%s", stamp, safe);
+    /* two runs in the same second on the same device: add a counter */
+    for (int i = 2; access(out, F_OK) == 0 && i < 1000; i++)
+        snprintf(out, size, "taploop-runs/%s-%s-%d", stamp, safe, i);
+}
+
+static int load_schema(const char *path, tl_schema **out, tl_error *err)
+{
+    tl_buf text;
+    tl_buf_init(&text, SCHEMA_MAX_BYTES);
+    int rc = tl_file_read(&text, path, SCHEMA_MAX_BYTES, err);
+    if (rc == TL_OK)
+        rc = tl_schema_load(out, text.data ? text.data : "", text.len, path, err);
+    if (rc != TL_OK && rc != TL_ENOMEM)
+        err->code = rc = TL_EUSAGE; /* a bad --output-schema file is the user's to fix */
+    tl_buf_dispose(&text);
+    return rc;
+}
+
+/* Print the result: the JSON object with --json, else one line; the trajectory on stderr. */
+static void print_result(const struct tl_cli_common *co, const tl_run_result *res,
+                         const char *device)
+{
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    if (co->json) {
+        tl_run_result_json(res, device, co->driver, &out);
+        tl_buf_putc(&out, '\n');
+    } else {
+        tl_buf_printf(&out, "%s: %s\n", res->status ? res->status : "error",
+                      res->message ? res->message : "");
+        if (res->output)
+            tl_buf_printf(&out, "output: %s\n", res->output);
+    }
+    tl_error err;
+    tl_cli_print(&out, TL_OK, &err);
+    fflush(stdout);
+    /* an error is also said on stderr, where a person looks, whatever --json prints */
+    if (co->json && res->status && strcmp(res->status, "error") == 0)
+        tl_log_error("%s", res->message ? res->message : "error");
+    tl_buf_dispose(&out);
+    if (res->trajectory)
+        tl_log(TL_LOG_INFO, "trajectory: %s (open %s/report.html)", res->trajectory,
+               res->trajectory);
+}
+
+/* A run that could not start: report it like a run that ended in error. */
+static int fail_before_run(const struct tl_cli_common *co, const tl_error *err)
+{
+    tl_run_result res = {.code = err->code, .status = "error"};
+    res.message = tl_strdup(err->msg);
+    fprintf(stderr, "taploop: %s\n", err->msg);
+    if (co->json)
+        print_result(co, &res, co->device);
+    int code = tl_run_exit_code(&res);
+    tl_run_result_dispose(&res);
+    return code;
+}
+
+static char *join_args(int argc, char **argv)
+{
+    tl_buf b;
+    tl_buf_init(&b, 1 << 20);
+    for (int i = 0; i < argc; i++) {
+        if (i)
+            tl_buf_putc(&b, ' ');
+        tl_buf_puts(&b, argv[i]);
+    }
+    char *s = tl_buf_detach(&b, NULL);
+    tl_buf_dispose(&b);
+    return s;
+}
+
+static int run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"llm-url", required_argument, NULL, OPT_LLM_URL},
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"out", required_argument, NULL, OPT_OUT},
+        {"no-trace", no_argument, NULL, OPT_NO_TRACE},
+        {"record", required_argument, NULL, OPT_RECORD},
+        {"replay", required_argument, NULL, OPT_REPLAY},
+        {"output-schema", required_argument, NULL, OPT_SCHEMA},
+        {"prompts", required_argument, NULL, OPT_PROMPTS},
+        TL_CLI_COMMON_OPTIONS,
+    };
+    struct tl_cli_common co;
+    tl_cli_common_init(&co);
+    struct run_opts o = {
+        .cmd = &tl_cmd_run, .max_steps = DEFAULT_MAX_STEPS, .timeout_s = DEFAULT_TIMEOUT_S};
+    int first;
+    int ex = tl_cli_parse(&tl_cmd_run, argc, argv, opts, &co, handle, &o, &first);
+    if (ex >= 0)
+        return ex;
+    if (first >= argc)
+        return tl_cli_usage(&tl_cmd_run, "what is the goal? e.g. taploop run \"Turn on Dark "
+                                         "theme\"");
+    if (o.record && o.replay)
+        return tl_cli_usage(&tl_cmd_run, "--record and --replay exclude each other");
+    if (o.no_trace && o.out)
+        return tl_cli_usage(&tl_cmd_run, "--no-trace and --out exclude each other");
+
+    tl_error err;
+    tl_error_clear(&err);
+    int rc = tl_cli_common_finish(&co, &err);
+    if (rc)
+        return tl_cli_fail(&err);
+    char *goal = join_args(argc - first, argv + first);
+    tl_prompts prompts = {0};
+    tl_schema *schema = NULL;
+    tl_driver *drv = NULL;
+    tl_llm *llm = NULL;
+    tl_cassette *cassette = NULL;
+    tl_run_result res = {0};
+    int code;
+    tl_run_config cfg = {
+        .goal = goal,
+        .max_steps = (int)o.max_steps,
+        .timeout_ms = o.timeout_s * 1000,
+        .cancel = &interrupted,
+    };
+    const char *llm_url = o.llm_url ? o.llm_url : env_or("OPENAI_BASE_URL", DEFAULT_LLM_URL);
+    cfg.model = o.model ? o.model : env_or("TAPLOOP_MODEL", DEFAULT_MODEL);
+
+    if (!goal)
+        rc = tl_error_set(&err, TL_ENOMEM, "out of memory");
+    if (rc == TL_OK && (rc = tl_cli_ui_options(&cfg.ui_opts, &err)) == TL_OK &&
+        (rc = tl_prompts_load(&prompts, o.prompts, &err)) != TL_OK && rc != TL_ENOMEM)
+        err.code = rc = TL_EUSAGE;
+    cfg.prompts = &prompts;
+    if (rc == TL_OK && o.schema && (rc = load_schema(o.schema, &schema, &err)) == TL_OK)
+        cfg.output_schema = schema;
+    if (rc == TL_OK && o.replay && (rc = tl_cassette_open_replay(&cassette, o.replay, &err)) &&
+        rc != TL_ENOMEM)
+        err.code = rc = TL_EUSAGE;
+    if (rc == TL_OK && o.record) {
+        char comment[512], url[256];
+        tl_http_redact_url(llm_url, url, sizeof(url));
+        snprintf(comment, sizeof(comment),
+                 "recorded by taploop %s: goal \"%.200s\", model %s, endpoint %s", TAPLOOP_VERSION,
+                 goal, cfg.model, url);
+        rc = tl_cassette_open_record(&cassette, o.record, comment, &err);
+    }
+    if (rc == TL_OK)
+        rc = tl_http_global_init(&err);
+    if (rc) {
+        code = fail_before_run(&co, &err);
+        goto done;
+    }
+
+    install_signals();
+    tl_driver_config dcfg = {.device = co.device, .fresh = true, .cancel = &interrupted};
+    rc = tl_driver_open(&drv, co.driver, &dcfg, &err);
+    if (rc == TL_OK) {
+        tl_llm_config lcfg = {
+            .base_url = llm_url,
+            .api_key = getenv("OPENAI_API_KEY"),
+            .model = cfg.model,
+        };
+        llm = tl_llm_new(&lcfg, &interrupted, &err);
+        if (!llm)
+            rc = err.code ? err.code : TL_ENOMEM;
+        else
+            tl_llm_set_cassette(llm, cassette);
+    }
+    if (rc) {
+        if (rc == TL_ECANCELED)
+            err.code = TL_ECANCELED;
+        code = fail_before_run(&co, &err);
+        goto done;
+    }
+    char out_dir[512];
+    if (!o.no_trace) {
+        if (o.out)
+            snprintf(out_dir, sizeof(out_dir), "%s", o.out);
+        else
+            default_out_dir(tl_driver_device(drv), out_dir, sizeof(out_dir));
+        cfg.out_dir = out_dir;
+    }
+    tl_log(TL_LOG_INFO, "goal: %s (%s on %s, model %s%s)", goal, co.driver, tl_driver_device(drv),
+           cfg.model,
+           o.replay   ? ", replaying"
+           : o.record ? ", recording"
+                      : "");
+    tl_run(drv, llm, &cfg, &res);
+    print_result(&co, &res, tl_driver_device(drv));
+    code = tl_run_exit_code(&res);
+done:
+    tl_run_result_dispose(&res);
+    tl_llm_free(llm);
+    tl_cassette_close(cassette);
+    tl_driver_close(drv);
+    tl_schema_free(schema);
+    tl_prompts_dispose(&prompts);
+    free(goal);
+    return code;
+}
+
+const struct tl_command tl_cmd_run = {
+    .name = "run",
+    .summary = "run one natural-language goal on one device",
+    .help =
+        "usage: taploop run GOAL [options]\n"
+        "\n"
+        "Run the observe -> plan -> act loop on a device until the model says the goal is done,\n"
+        "or the step or time budget runs out. Progress goes to stderr; the result to stdout.\n"
+        "\n"
+        "  --llm-url URL        OpenAI-compatible base URL ($OPENAI_BASE_URL; default\n"
+        "                       " DEFAULT_LLM_URL "); requests go to URL/chat/completions;\n"
+        "                       $OPENAI_API_KEY is sent as the bearer key when set\n"
+        "  --model NAME         model name ($TAPLOOP_MODEL; default " DEFAULT_MODEL ")\n"
+        "  --max-steps N        step budget (default 30)\n"
+        "  --timeout SEC        wall-clock budget (default 600)\n"
+        "  --output-schema FILE JSON Schema the final output must satisfy (structured output)\n"
+        "  --out DIR            trajectory directory (default taploop-runs/<UTC time>-<device>)\n"
+        "  --no-trace           write no trajectory\n"
+        "  --record FILE        record the LLM exchanges to a cassette\n"
+        "  --replay FILE        answer the LLM requests from a cassette (no network)\n"
+        "  --prompts DIR        use DIR/system.txt and DIR/step.txt as prompt templates\n"
+        "  --json               print the result as one JSON object\n"
+        "  --driver, --device   as for the other commands (sim starts from its initial state)\n"
+        "  -q, -v               quieter / more verbose (-v shows the model's reasoning)\n"
+        "\n"
+        "Exit codes: 0 goal achieved, 1 not achieved (failed, max_steps, timeout), 2 usage or\n"
+        "configuration error, 3 device, network or cassette error, 130 interrupted.\n",
+    .run = run,
+};

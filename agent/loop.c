@@ -1,0 +1,932 @@
+/*
+ * loop.c - the agent loop (see loop.h).
+ *
+ * One step, as data:
+ *   observation (tree [+ screenshot]) -> element index -> step prompt (goal, budget, app,
+ *   listing, history, last failure, hints) -> LLM reply -> action -> checked against the index
+ *   -> performed through the driver -> the UI polled until it settles, giving the next step's
+ *   observation -> one trajectory line.
+ * An answer that is not a usable action (no action, an unknown tool, bad arguments, an index
+ * not in the listing, a point off the screen, an output that does not fit the schema) is never
+ * performed: it goes back to the model as an error observation in the same step, at most
+ * max_retries times, then the run fails saying why.
+ *
+ * What is typed into a password field is a secret of the run: it is masked in the action as
+ * shown and stored, and scrubbed from every text written to stderr or the trajectory (the
+ * model's reasoning, messages, the goal in the report).
+ */
+#include "agent/loop.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agent/exec.h"
+#include "agent/observe.h"
+#include "agent/trace.h"
+#include "core/json.h"
+#include "core/log.h"
+#include "core/str.h"
+
+#define HISTORY_SHOWN 15 /* previous steps shown to the model */
+#define SECRET_MIN    4  /* shorter typed secrets are masked in actions, not scrubbed */
+#define MAX_SECRETS   16
+#define TARGET_MAX    160 /* bytes of an element line kept in history and trajectory */
+
+struct run {
+    tl_driver *drv;
+    tl_llm *llm;
+    const tl_run_config *cfg;
+    tl_run_result *res;
+    tl_ui *ui;
+    tl_observation obs;
+    tl_trace *trace;
+    long start_ms;
+    int max_retries;
+    tl_buf history; /* one line per step taken */
+    int history_lines;
+    char last_failure[TL_ERROR_MSG_MAX]; /* the previous action's failure on the device */
+    char hint[512];
+    uint64_t prev_sig;
+    int repeats;
+    char *secrets[MAX_SECRETS]; /* owned: texts typed into password fields */
+    int nsecrets;
+    char started[32]; /* UTC time the run started */
+};
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void utc_now(char out[32])
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    struct tm tm;
+    gmtime_r(&t.tv_sec, &tm);
+    char day[24];
+    strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%.19s.%03dZ", day, (int)(t.tv_nsec / 1000000));
+}
+
+static uint64_t hash64(const char *s, size_t n, uint64_t h)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001B3ULL;
+    return h;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static bool canceled(const struct run *r)
+{
+    return r->cfg->cancel && *r->cfg->cancel;
+}
+
+/* Copy `text` into out with every secret replaced by the mask. */
+static int scrub(const struct run *r, const char *text, tl_buf *out)
+{
+    tl_buf_clear(out);
+    if (!text)
+        return tl_buf_append(out, "", 0);
+    const char *p = text;
+    while (*p) {
+        const char *best = NULL;
+        size_t best_len = 0;
+        for (int i = 0; i < r->nsecrets; i++) {
+            const char *hit = strstr(p, r->secrets[i]);
+            if (hit && (!best || hit < best)) {
+                best = hit;
+                best_len = strlen(r->secrets[i]);
+            }
+        }
+        if (!best)
+            return tl_buf_puts(out, p);
+        if (tl_buf_append(out, p, (size_t)(best - p)) || tl_buf_puts(out, TL_UI_MASK))
+            return TL_ENOMEM;
+        p = best + best_len;
+    }
+    return TL_OK;
+}
+
+/* A scrubbed, owned copy. */
+static char *scrubbed(const struct run *r, const char *text)
+{
+    tl_buf b;
+    tl_buf_init(&b, 0);
+    char *s = scrub(r, text, &b) == TL_OK ? tl_buf_detach(&b, NULL) : NULL;
+    tl_buf_dispose(&b);
+    return s;
+}
+
+static void remember_secret(struct run *r, const char *text)
+{
+    if (!text || strlen(text) < SECRET_MIN || r->nsecrets == MAX_SECRETS)
+        return;
+    for (int i = 0; i < r->nsecrets; i++)
+        if (strcmp(r->secrets[i], text) == 0)
+            return;
+    char *copy = tl_strdup(text);
+    if (copy)
+        r->secrets[r->nsecrets++] = copy;
+}
+
+static void finish(struct run *r, int code, const char *status, bool success, const char *msg)
+{
+    tl_run_result *res = r->res;
+    res->code = code;
+    res->status = status;
+    res->success = success;
+    free(res->message);
+    res->message = scrubbed(r, msg ? msg : "");
+}
+
+/* ---- observation -------------------------------------------------------------------------- */
+
+/* The listing's hash: what "the screen changed" means to the loop. */
+static uint64_t screen_hash(const tl_ui *ui)
+{
+    tl_buf b;
+    tl_buf_init(&b, 0);
+    uint64_t h = 0xCBF29CE484222325ULL;
+    if (tl_ui_listing(ui, &b) == TL_OK && b.data)
+        h = hash64(b.data, b.len, h);
+    const tl_ui_info *in = tl_ui_get_info(ui);
+    h = hash64(in->package, strlen(in->package), h);
+    tl_buf_dispose(&b);
+    return h;
+}
+
+static int observe_tree(struct run *r, tl_error *err)
+{
+    return tl_observe(r->drv, 0, &r->cfg->ui_opts, &r->obs, r->ui, err);
+}
+
+/*
+ * After an action: poll the tree until two observations in a row show the same screen, or the
+ * bound passes. The last observation becomes the next step's. A device that answers at once
+ * costs two tree fetches and no sleep.
+ */
+static int settle(struct run *r, long *settle_ms, tl_error *err)
+{
+    long t0 = now_ms();
+    long max = r->cfg->settle_max_ms ? r->cfg->settle_max_ms : TL_RUN_SETTLE_MAX_MS;
+    long poll = r->cfg->settle_poll_ms > 0 ? r->cfg->settle_poll_ms : TL_RUN_SETTLE_POLL_MS;
+    int rc = observe_tree(r, err);
+    if (rc || max < 0) {
+        *settle_ms = now_ms() - t0;
+        return rc;
+    }
+    uint64_t h = screen_hash(r->ui);
+    long wait = 0;
+    for (;;) {
+        if (canceled(r))
+            return tl_error_set(err, TL_ECANCELED, "interrupted");
+        if (wait)
+            sleep_ms(wait);
+        rc = observe_tree(r, err);
+        if (rc)
+            break;
+        uint64_t h2 = screen_hash(r->ui);
+        if (h2 == h || now_ms() - t0 >= max)
+            break;
+        h = h2;
+        wait = poll; /* it is still changing: give it time */
+    }
+    *settle_ms = now_ms() - t0;
+    return rc;
+}
+
+/* ---- the step prompt ---------------------------------------------------------------------- */
+
+static int render_step(struct run *r, int step, tl_buf *out)
+{
+    const tl_run_config *cfg = r->cfg;
+    const tl_ui_info *in = tl_ui_get_info(r->ui);
+    char num[16], max[16], left[16], screen[96], app[320];
+    snprintf(num, sizeof(num), "%d", step);
+    snprintf(max, sizeof(max), "%d", cfg->max_steps);
+    snprintf(left, sizeof(left), "%d", cfg->max_steps - step);
+    snprintf(screen, sizeof(screen), "%dx%d pixels, %zu elements listed", in->screen_w,
+             in->screen_h, tl_ui_listed_count(r->ui));
+    if (in->app[0] && in->package[0])
+        snprintf(app, sizeof(app), "%s (%s)", in->app, in->package);
+    else
+        snprintf(app, sizeof(app), "%s", in->package[0] ? in->package : "unknown");
+
+    tl_buf listing, keyboard, history;
+    tl_buf_init(&listing, 0);
+    tl_buf_init(&keyboard, 0);
+    tl_buf_init(&history, 0);
+    int rc = tl_ui_listing(r->ui, &listing);
+    if (listing.len && listing.data[listing.len - 1] == '\n')
+        listing.data[--listing.len] = '\0';
+    if (!listing.len)
+        rc |= tl_buf_puts(&listing, "(no elements: the screen may be loading or empty)");
+    if (in->keyboard_visible && in->focused >= 0)
+        rc |= tl_ui_element_line(r->ui, &tl_ui_elements(r->ui)[in->focused], &keyboard);
+    /* the last HISTORY_SHOWN lines */
+    const char *h = r->history.data ? r->history.data : "";
+    int skip = r->history_lines - HISTORY_SHOWN;
+    if (skip > 0) {
+        for (int i = 0; i < skip && *h; i++) {
+            const char *nl = strchr(h, '\n');
+            h = nl ? nl + 1 : h + strlen(h);
+        }
+        rc |= tl_buf_printf(&history, "(%d earlier steps not shown)\n", skip);
+    }
+    rc |= tl_buf_puts(&history, h);
+    if (history.len && history.data[history.len - 1] == '\n')
+        history.data[--history.len] = '\0';
+    tl_prompt_var vars[] = {
+        {"goal", cfg->goal},
+        {"step", num},
+        {"max_steps", max},
+        {"steps_left", left},
+        {"app", app},
+        {"package", in->package},
+        {"activity", in->activity},
+        {"screen", screen},
+        {"listing", listing.data},
+        {"history", history.data},
+        {"error", r->last_failure},
+        {"hint", r->hint},
+        {"keyboard", keyboard.data},
+        {"output_schema", cfg->output_schema ? tl_schema_text(cfg->output_schema) : NULL},
+    };
+    if (rc == TL_OK)
+        rc = tl_prompt_render(cfg->prompts->step, vars, sizeof(vars) / sizeof(vars[0]), out);
+    tl_buf_dispose(&listing);
+    tl_buf_dispose(&keyboard);
+    tl_buf_dispose(&history);
+    return rc ? TL_ENOMEM : TL_OK;
+}
+
+static int start_chat(struct run *r, int step, tl_chat *chat)
+{
+    tl_buf sys, user;
+    tl_buf_init(&sys, 0);
+    tl_buf_init(&user, 0);
+    tl_prompt_var svars[] = {
+        {"output_schema", r->cfg->output_schema ? tl_schema_text(r->cfg->output_schema) : NULL}};
+    int rc = tl_prompt_render(r->cfg->prompts->system, svars, 1, &sys);
+    if (rc == TL_OK)
+        rc = render_step(r, step, &user);
+    if (rc == TL_OK)
+        rc = tl_chat_add(chat, TL_ROLE_SYSTEM, sys.data ? sys.data : "");
+    if (rc == TL_OK)
+        rc = tl_chat_add(chat, TL_ROLE_USER, user.data ? user.data : "");
+    tl_buf_dispose(&sys);
+    tl_buf_dispose(&user);
+    return rc;
+}
+
+/* Send an error observation back: a tool message for every tool call of the reply (the API
+ * requires an answer to each), else a user message. */
+static int send_back(tl_chat *chat, const tl_llm_reply *reply, const char *problem)
+{
+    int rc = tl_chat_add_reply(chat, reply);
+    if (rc)
+        return rc;
+    char text[TL_ERROR_MSG_MAX + 128];
+    snprintf(text, sizeof(text),
+             "Error: %s. Nothing was done. Choose one valid action for the "
+             "same screen.",
+             problem);
+    if (!reply->tool_calls_json)
+        return tl_chat_add(chat, TL_ROLE_USER, text);
+    cJSON *calls = cJSON_Parse(reply->tool_calls_json);
+    bool first = true;
+    for (const cJSON *c = calls ? calls->child : NULL; c && rc == TL_OK; c = c->next) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "id");
+        if (!cJSON_IsString(id))
+            continue;
+        rc = tl_chat_add_tool_result(chat, id->valuestring,
+                                     first ? text : "Ignored: one action per turn.");
+        first = false;
+    }
+    cJSON_Delete(calls);
+    if (rc == TL_OK && first) /* no usable id: say it as a user message */
+        rc = tl_chat_add(chat, TL_ROLE_USER, text);
+    return rc;
+}
+
+/* ---- one step ----------------------------------------------------------------------------- */
+
+struct step_record {
+    char time[32];
+    char screenshot[64];
+    long llm_ms, act_ms, settle_ms, observe_ms;
+    long prompt_tokens, completion_tokens;
+    int retries;
+    tl_buf errors;    /* error observations, one per line */
+    char *reasoning;  /* owned, from the last reply */
+    tl_action action; /* the action taken (or done) */
+    bool have_action;
+    tl_exec_result exec;
+    char target[TARGET_MAX + 8];      /* the acted-on element's line at the time */
+    char described[TARGET_MAX + 256]; /* the action as it reads, e.g. tap [3] Button "Save" */
+    char result[TL_ERROR_MSG_MAX + 16];
+    char package[256];
+    size_t elements;
+    tl_rect rect;
+    bool has_rect;
+    int screen_w, screen_h;
+};
+
+/* The action as shown and stored: a secret's text masked. */
+static void shown_action(const struct step_record *s, tl_action *out)
+{
+    *out = s->action;
+    if (s->exec.secret && out->type == TL_ACT_TYPE)
+        out->text = (char *)TL_UI_MASK;
+}
+
+static int write_line(struct run *r, int step, struct step_record *s, long step_ms)
+{
+    tl_buf line, tmp;
+    tl_buf_init(&line, 0);
+    tl_buf_init(&tmp, 0);
+    int rc = tl_buf_printf(&line, "{\"step\":%d,\"time\":\"%s\",\"package\":", step, s->time);
+    rc |= tl_json_cstr(&line, s->package);
+    rc |= tl_buf_printf(&line, ",\"elements\":%zu,\"screenshot\":", s->elements);
+    rc |= tl_json_cstr(&line, s->screenshot[0] ? s->screenshot : NULL);
+    rc |= tl_buf_printf(&line,
+                        ",\"llm_ms\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
+                        "\"retries\":%d,\"errors\":[",
+                        s->llm_ms, s->prompt_tokens, s->completion_tokens, s->retries);
+    const char *e = s->errors.data ? s->errors.data : "";
+    bool first = true;
+    while (*e) {
+        const char *nl = strchr(e, '\n');
+        size_t n = nl ? (size_t)(nl - e) : strlen(e);
+        char *one = tl_strndup(e, n);
+        rc |= scrub(r, one, &tmp);
+        free(one);
+        rc |= tl_buf_puts(&line, first ? "" : ",");
+        rc |= tl_json_str(&line, tmp.data, tmp.len);
+        first = false;
+        e += n + (nl ? 1 : 0);
+    }
+    rc |= tl_buf_puts(&line, "],\"reasoning\":");
+    if (s->reasoning) {
+        rc |= scrub(r, s->reasoning, &tmp);
+        rc |= tl_json_str(&line, tmp.data, tmp.len);
+    } else {
+        rc |= tl_buf_puts(&line, "null");
+    }
+    rc |= tl_buf_puts(&line, ",\"action\":");
+    if (s->have_action) {
+        tl_action shown;
+        shown_action(s, &shown);
+        tl_buf act;
+        tl_buf_init(&act, 0);
+        rc |= tl_action_to_json(&shown, &act);
+        rc |= scrub(r, act.data, &tmp); /* e.g. a secret inside done's message */
+        rc |= tl_buf_puts(&line, tmp.data);
+        tl_buf_dispose(&act);
+    } else {
+        rc |= tl_buf_puts(&line, "null");
+    }
+    rc |= tl_buf_puts(&line, ",\"target\":");
+    rc |= tl_json_cstr(&line, s->target[0] ? s->target : NULL);
+    if (s->exec.has_point)
+        rc |= tl_buf_printf(&line, ",\"x\":%d,\"y\":%d", s->exec.x, s->exec.y);
+    if (s->exec.has_end)
+        rc |= tl_buf_printf(&line, ",\"x2\":%d,\"y2\":%d", s->exec.x2, s->exec.y2);
+    rc |= tl_buf_puts(&line, ",\"result\":");
+    rc |= scrub(r, s->result, &tmp);
+    rc |= tl_json_str(&line, tmp.data, tmp.len);
+    rc |= tl_buf_printf(&line,
+                        ",\"timings\":{\"observe_ms\":%ld,\"llm_ms\":%ld,\"act_ms\":%ld,"
+                        "\"settle_ms\":%ld,\"step_ms\":%ld}}",
+                        s->observe_ms, s->llm_ms, s->act_ms, s->settle_ms, step_ms);
+    tl_error err;
+    if (rc == TL_OK && r->trace)
+        rc = tl_trace_line(r->trace, line.data, line.len, &err);
+    if (rc == TL_OK && r->trace) {
+        tl_buf act;
+        tl_buf_init(&act, 0);
+        tl_action shown;
+        shown_action(s, &shown);
+        char *reasoning = scrubbed(r, s->reasoning);
+        char *errors = scrubbed(r, s->errors.data);
+        char *result = scrubbed(r, s->result);
+        if (s->have_action)
+            tl_action_to_json(&shown, &act);
+        char *action = act.data ? scrubbed(r, act.data) : NULL;
+        char *action_text = s->have_action ? scrubbed(r, s->described) : NULL;
+        tl_report_step rs = {
+            .step = step,
+            .time = s->time,
+            .package = s->package,
+            .screenshot = s->screenshot[0] ? s->screenshot : NULL,
+            .screen_w = s->screen_w,
+            .screen_h = s->screen_h,
+            .action = action,
+            .action_text = action_text,
+            .result = result,
+            .reasoning = reasoning,
+            .errors = errors && errors[0] ? errors : NULL,
+            .has_rect = s->has_rect,
+            .rect = s->rect,
+            .has_point = s->exec.has_point,
+            .x = s->exec.x,
+            .y = s->exec.y,
+            .has_end = s->exec.has_end,
+            .x2 = s->exec.x2,
+            .y2 = s->exec.y2,
+            .llm_ms = s->llm_ms,
+            .step_ms = step_ms,
+            .prompt_tokens = s->prompt_tokens,
+            .completion_tokens = s->completion_tokens,
+        };
+        if (tl_trace_report_step(r->trace, &rs) != TL_OK)
+            rc = TL_ENOMEM;
+        free(reasoning);
+        free(errors);
+        free(result);
+        free(action);
+        free(action_text);
+        tl_buf_dispose(&act);
+    }
+    if (rc && rc != TL_ENOMEM)
+        tl_log_error("%s", err.msg);
+    tl_buf_dispose(&line);
+    tl_buf_dispose(&tmp);
+    return rc;
+}
+
+static void add_history(struct run *r, int step, const struct step_record *s)
+{
+    tl_action shown;
+    shown_action(s, &shown);
+    tl_buf line;
+    tl_buf_init(&line, 0);
+    tl_buf_printf(&line, "%d. ", step);
+    if (s->described[0])
+        tl_buf_puts(&line, s->described);
+    else
+        tl_action_describe(&shown, &line);
+    tl_buf_printf(&line, " -> %s\n", s->result);
+    char *clean = scrubbed(r, line.data);
+    if (clean)
+        tl_buf_puts(&r->history, clean);
+    free(clean);
+    r->history_lines++;
+    tl_buf_dispose(&line);
+}
+
+static void progress(struct run *r, int step, const struct step_record *s)
+{
+    if (tl_log_level() < TL_LOG_INFO)
+        return;
+    tl_action shown;
+    shown_action(s, &shown);
+    tl_buf line;
+    tl_buf_init(&line, 0);
+    tl_buf_printf(&line, "step %d/%d: ", step, r->cfg->max_steps);
+    if (s->described[0])
+        tl_buf_puts(&line, s->described);
+    else
+        tl_action_describe(&shown, &line);
+    tl_buf_printf(&line, " -> %s (LLM %.1f s%s)", s->result, (double)s->llm_ms / 1000.0,
+                  s->retries ? ", after refused answers" : "");
+    char *clean = scrubbed(r, line.data);
+    tl_log(TL_LOG_INFO, "%s", clean ? clean : "");
+    if (s->reasoning && tl_log_level() >= TL_LOG_DEBUG) {
+        char *why = scrubbed(r, s->reasoning);
+        tl_log(TL_LOG_DEBUG, "  reasoning: %s", why ? why : "");
+        free(why);
+    }
+    free(clean);
+    tl_buf_dispose(&line);
+}
+
+/* The element an action targets, as a short line, and its box. */
+static void describe_target(const struct run *r, struct step_record *s)
+{
+    tl_buf text;
+    tl_buf_init(&text, 0);
+    if (tl_exec_describe(r->ui, &s->action, &s->exec, &text) == TL_OK && text.data) {
+        size_t n = text.len < sizeof(s->described) - 4 ? text.len : sizeof(s->described) - 4;
+        memcpy(s->described, text.data, n);
+        s->described[n] = '\0';
+        if (n < text.len)
+            strcat(s->described, "...");
+    }
+    tl_buf_dispose(&text);
+    const tl_element *e = tl_exec_element(r->ui, &s->action, &s->exec);
+    if (!e)
+        return;
+    tl_buf line;
+    tl_buf_init(&line, 0);
+    if (tl_ui_element_line(r->ui, e, &line) == TL_OK && line.data) {
+        size_t n = line.len > TARGET_MAX ? TARGET_MAX : line.len;
+        memcpy(s->target, line.data, n);
+        s->target[n] = '\0';
+        if (n < line.len)
+            strcat(s->target, "...");
+    }
+    tl_buf_dispose(&line);
+    s->rect = e->visible;
+    s->has_rect = true;
+}
+
+enum step_end { STEP_NEXT, STEP_STOP };
+
+/* Ask the model until it gives a usable action (or the retries run out). */
+static int plan(struct run *r, int step, struct step_record *s, enum step_end *end)
+{
+    tl_chat chat = {0};
+    tl_error err;
+    tl_error_clear(&err);
+    int rc = start_chat(r, step, &chat);
+    if (rc) {
+        finish(r, TL_ENOMEM, "error", false, "out of memory building the prompt");
+        *end = STEP_STOP;
+        tl_chat_dispose(&chat);
+        return TL_ENOMEM;
+    }
+    for (int attempt = 0;; attempt++) {
+        long remaining = r->cfg->timeout_ms - (now_ms() - r->start_ms);
+        if (remaining <= 0) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "the goal was not achieved within the time budget (%ld s)",
+                     r->cfg->timeout_ms / 1000);
+            finish(r, TL_OK, "timeout", false, msg);
+            *end = STEP_STOP;
+            break;
+        }
+        tl_llm_set_deadline(r->llm, remaining);
+        tl_llm_reply reply;
+        memset(&reply, 0, sizeof(reply));
+        rc = tl_llm_complete(r->llm, &chat, &reply, &err);
+        if (rc) {
+            tl_llm_reply_dispose(&reply);
+            *end = STEP_STOP;
+            if (rc == TL_ECANCELED || canceled(r)) {
+                char msg[64];
+                snprintf(msg, sizeof(msg), "interrupted at step %d", step);
+                finish(r, TL_ECANCELED, "interrupted", false, msg);
+            } else if (rc == TL_ETIMEOUT && r->cfg->timeout_ms - (now_ms() - r->start_ms) <= 0) {
+                char msg[128];
+                snprintf(msg, sizeof(msg),
+                         "the goal was not achieved within the time budget (%ld s)",
+                         r->cfg->timeout_ms / 1000);
+                finish(r, TL_OK, "timeout", false, msg);
+                rc = TL_OK;
+            } else {
+                char msg[TL_ERROR_MSG_MAX + 32];
+                snprintf(msg, sizeof(msg), "step %d: %s", step, err.msg);
+                finish(r, rc, "error", false, msg);
+            }
+            break;
+        }
+        s->llm_ms += reply.latency_ms;
+        s->prompt_tokens += reply.prompt_tokens;
+        s->completion_tokens += reply.completion_tokens;
+        r->res->prompt_tokens += reply.prompt_tokens;
+        r->res->completion_tokens += reply.completion_tokens;
+        free(s->reasoning);
+        s->reasoning = reply.content ? tl_strdup(reply.content) : NULL;
+
+        tl_action_dispose(&s->action);
+        tl_error why;
+        tl_error_clear(&why);
+        int arc = tl_llm_reply_action(&reply, &s->action, &why);
+        if (arc == TL_OK && s->action.type == TL_ACT_DONE) {
+            if (r->cfg->output_schema) {
+                arc = tl_schema_validate(r->cfg->output_schema, s->action.output,
+                                         s->action.output ? strlen(s->action.output) : 0, &why);
+                if (arc)
+                    tl_error_prefix(&why, "done's output does not match the output schema: ");
+            }
+        } else if (arc == TL_OK) {
+            arc = tl_exec_resolve(r->ui, &s->action, &s->exec, &why);
+        } else if (reply.refusal) {
+            tl_error_set(&why, TL_EPARSE, "the model refused: %s", reply.refusal);
+        }
+        if (arc == TL_OK) {
+            s->have_action = true;
+            if (s->exec.secret)
+                remember_secret(r, s->action.text);
+            tl_llm_reply_dispose(&reply);
+            break;
+        }
+        tl_buf_puts(&s->errors, why.msg);
+        tl_buf_putc(&s->errors, '\n');
+        tl_log(TL_LOG_INFO, "step %d: answer refused: %s", step, why.msg);
+        if (attempt >= r->max_retries) {
+            char msg[TL_ERROR_MSG_MAX + 96];
+            snprintf(msg, sizeof(msg),
+                     "the model gave no usable action at step %d after %d answers (last: %s)", step,
+                     attempt + 1, why.msg);
+            finish(r, TL_OK, "failed", false, msg);
+            snprintf(s->result, sizeof(s->result), "no usable action");
+            tl_llm_reply_dispose(&reply);
+            *end = STEP_STOP;
+            break;
+        }
+        s->retries++;
+        rc = send_back(&chat, &reply, why.msg);
+        tl_llm_reply_dispose(&reply);
+        if (rc) {
+            finish(r, TL_ENOMEM, "error", false, "out of memory");
+            *end = STEP_STOP;
+            break;
+        }
+    }
+    tl_chat_dispose(&chat);
+    return rc;
+}
+
+static void check_stuck(struct run *r, uint64_t screen, const struct step_record *s)
+{
+    tl_buf act;
+    tl_buf_init(&act, 0);
+    tl_action_to_json(&s->action, &act);
+    uint64_t sig = hash64(act.data ? act.data : "", act.len, screen);
+    tl_buf_dispose(&act);
+    r->repeats = sig == r->prev_sig ? r->repeats + 1 : 1;
+    r->prev_sig = sig;
+    r->hint[0] = '\0';
+    if (r->repeats >= TL_RUN_STUCK_HINT) {
+        tl_buf what;
+        tl_buf_init(&what, 0);
+        tl_action shown;
+        shown_action(s, &shown);
+        tl_action_describe(&shown, &what);
+        snprintf(r->hint, sizeof(r->hint),
+                 "you did `%s` %d times in a row on the same screen and it changed nothing. "
+                 "Do something else: another element, scrolling, going back, or done with "
+                 "success false if the goal cannot be reached.",
+                 what.data ? what.data : "", r->repeats);
+        tl_buf_dispose(&what);
+    }
+}
+
+/* ---- the run ------------------------------------------------------------------------------ */
+
+void tl_run_result_dispose(tl_run_result *r)
+{
+    if (!r)
+        return;
+    free(r->message);
+    free(r->output);
+    free(r->trajectory);
+    memset(r, 0, sizeof(*r));
+}
+
+static void step_record_dispose(struct step_record *s)
+{
+    tl_buf_dispose(&s->errors);
+    free(s->reasoning);
+    tl_action_dispose(&s->action);
+}
+
+static bool wants_screenshots(const struct run *r)
+{
+    return r->trace && (tl_driver_caps(r->drv) & TL_DRIVER_CAP_SCREENSHOT);
+}
+
+/* The screenshot of the current (settled) screen, for the trajectory. */
+static void take_screenshot(struct run *r, int step, struct step_record *s)
+{
+    if (!wants_screenshots(r))
+        return;
+    tl_observation shot;
+    tl_observation_init(&shot);
+    tl_error err;
+    if (tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err) == TL_OK)
+        tl_trace_screenshot(r->trace, step, &shot, s->screenshot, sizeof(s->screenshot), &err);
+    else
+        tl_log(TL_LOG_INFO, "step %d: no screenshot: %s", step, err.msg);
+    tl_observation_dispose(&shot);
+}
+
+static void run_steps(struct run *r)
+{
+    const tl_run_config *cfg = r->cfg;
+    tl_error err;
+    tl_error_clear(&err);
+    long t0 = now_ms();
+    int rc = observe_tree(r, &err);
+    long observe_ms = now_ms() - t0;
+    if (rc) {
+        finish(r, rc, rc == TL_ECANCELED ? "interrupted" : "error", false, err.msg);
+        return;
+    }
+    for (int step = 1;; step++) {
+        if (canceled(r)) {
+            char msg[64];
+            snprintf(msg, sizeof(msg), "interrupted at step %d", step);
+            finish(r, TL_ECANCELED, "interrupted", false, msg);
+            return;
+        }
+        if (step > cfg->max_steps) {
+            char msg[128];
+            snprintf(msg, sizeof(msg),
+                     "the goal was not achieved within the step budget (%d steps)", cfg->max_steps);
+            finish(r, TL_OK, "max_steps", false, msg);
+            return;
+        }
+        long step_t0 = now_ms();
+        struct step_record s;
+        memset(&s, 0, sizeof(s));
+        tl_buf_init(&s.errors, 0);
+        tl_action_init(&s.action);
+        utc_now(s.time);
+        const tl_ui_info *in = tl_ui_get_info(r->ui);
+        snprintf(s.package, sizeof(s.package), "%s", in->package);
+        s.elements = tl_ui_count(r->ui);
+        s.screen_w = in->screen_w;
+        s.screen_h = in->screen_h;
+        s.observe_ms = observe_ms;
+        snprintf(s.result, sizeof(s.result), "ok");
+        take_screenshot(r, step, &s);
+        if (r->trace && tl_trace_index(r->trace, step, r->ui, &err) != TL_OK)
+            tl_log(TL_LOG_INFO, "%s", err.msg);
+        uint64_t screen_before = screen_hash(r->ui);
+
+        enum step_end end = STEP_NEXT;
+        plan(r, step, &s, &end);
+        r->res->steps = step;
+        if (end == STEP_STOP) {
+            if (s.retries || s.have_action || s.reasoning)
+                write_line(r, step, &s, now_ms() - step_t0);
+            step_record_dispose(&s);
+            return;
+        }
+        describe_target(r, &s);
+
+        if (s.action.type == TL_ACT_DONE) {
+            snprintf(s.result, sizeof(s.result), "ok");
+            progress(r, step, &s);
+            finish(r, TL_OK, s.action.success ? "completed" : "failed", s.action.success,
+                   s.action.message);
+            if (s.action.output) {
+                r->res->output = scrubbed(r, s.action.output);
+            }
+            write_line(r, step, &s, now_ms() - step_t0);
+            step_record_dispose(&s);
+            return;
+        }
+
+        long act_t0 = now_ms();
+        rc = tl_exec(r->drv, r->ui, &s.action, cfg->cancel, &s.exec, &err);
+        s.act_ms = now_ms() - act_t0;
+        r->last_failure[0] = '\0';
+        bool stop = false;
+        if (rc == TL_EREJECTED || rc == TL_EUSAGE) {
+            /* the device refused: the model hears about it in the next step */
+            snprintf(s.result, sizeof(s.result), "error: %s", err.msg);
+            snprintf(r->last_failure, sizeof(r->last_failure), "%s", err.msg);
+        } else if (rc == TL_ECANCELED) {
+            char msg[64];
+            snprintf(msg, sizeof(msg), "interrupted at step %d", step);
+            finish(r, TL_ECANCELED, "interrupted", false, msg);
+            snprintf(s.result, sizeof(s.result), "interrupted");
+            stop = true;
+        } else if (rc) {
+            char msg[TL_ERROR_MSG_MAX + 32];
+            snprintf(msg, sizeof(msg), "step %d: %s", step, err.msg);
+            finish(r, rc, "error", false, msg);
+            snprintf(s.result, sizeof(s.result), "error: %s", err.msg);
+            stop = true;
+        }
+        if (!stop) {
+            rc = settle(r, &s.settle_ms, &err);
+            if (rc) {
+                char msg[TL_ERROR_MSG_MAX + 32];
+                snprintf(msg, sizeof(msg), "step %d: %s", step, err.msg);
+                finish(r, rc, rc == TL_ECANCELED ? "interrupted" : "error", false, msg);
+                stop = true;
+            }
+        }
+        observe_ms = s.settle_ms;
+        progress(r, step, &s);
+        add_history(r, step, &s);
+        write_line(r, step, &s, now_ms() - step_t0);
+        if (!stop)
+            check_stuck(r, screen_before, &s);
+        if (!stop && r->repeats >= TL_RUN_STUCK_STOP) {
+            tl_buf what;
+            tl_buf_init(&what, 0);
+            tl_action shown;
+            shown_action(&s, &shown);
+            tl_action_describe(&shown, &what);
+            char msg[512];
+            snprintf(msg, sizeof(msg), "stuck: `%s` on the same screen %d times in a row",
+                     what.data ? what.data : "", r->repeats);
+            finish(r, TL_OK, "failed", false, msg);
+            tl_buf_dispose(&what);
+            stop = true;
+        }
+        step_record_dispose(&s);
+        if (stop)
+            return;
+    }
+}
+
+int tl_run_result_json(const tl_run_result *r, const char *device, const char *driver, tl_buf *out)
+{
+    int rc = tl_buf_printf(out, "{\"success\":%s,\"status\":\"%s\",\"message\":",
+                           r->success ? "true" : "false", r->status ? r->status : "error");
+    rc |= tl_json_cstr(out, r->message ? r->message : "");
+    rc |= tl_buf_puts(out, ",\"output\":");
+    rc |= tl_buf_puts(out, r->output ? r->output : "null");
+    rc |= tl_buf_printf(out, ",\"steps\":%d,\"device\":", r->steps);
+    rc |= tl_json_cstr(out, device ? device : "");
+    rc |= tl_buf_puts(out, ",\"driver\":");
+    rc |= tl_json_cstr(out, driver ? driver : "");
+    rc |= tl_buf_puts(out, ",\"trajectory\":");
+    rc |= tl_json_cstr(out, r->trajectory);
+    rc |= tl_buf_printf(out,
+                        ",\"usage\":{\"prompt_tokens\":%ld,\"completion_tokens\":%ld},"
+                        "\"duration_ms\":%ld}",
+                        r->prompt_tokens, r->completion_tokens, r->duration_ms);
+    return rc ? TL_ENOMEM : TL_OK;
+}
+
+int tl_run_exit_code(const tl_run_result *r)
+{
+    if (r->status && strcmp(r->status, "interrupted") == 0)
+        return TL_EXIT_INTR;
+    if (r->status && strcmp(r->status, "error") == 0) {
+        int cls = tl_exit_class(r->code);
+        return cls == TL_EXIT_OK || cls == TL_EXIT_FAIL ? TL_EXIT_INFRA : cls;
+    }
+    return r->success ? TL_EXIT_OK : TL_EXIT_FAIL;
+}
+
+int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    struct run r;
+    memset(&r, 0, sizeof(r));
+    r.drv = drv;
+    r.llm = llm;
+    r.cfg = cfg;
+    r.res = res;
+    r.start_ms = now_ms();
+    utc_now(r.started);
+    r.max_retries = cfg->max_retries > 0 ? cfg->max_retries : TL_RUN_MAX_RETRIES;
+    tl_buf_init(&r.history, 0);
+    tl_observation_init(&r.obs);
+    r.ui = tl_ui_new();
+    tl_error err;
+    tl_error_clear(&err);
+    if (!r.ui) {
+        finish(&r, TL_ENOMEM, "error", false, "out of memory");
+    } else if (cfg->out_dir && tl_trace_open(&r.trace, cfg->out_dir, &err) != TL_OK) {
+        finish(&r, err.code, "error", false, err.msg);
+    } else {
+        if (r.trace)
+            res->trajectory = tl_strdup(cfg->out_dir);
+        run_steps(&r);
+    }
+    res->duration_ms = now_ms() - r.start_ms;
+    if (r.trace) {
+        tl_buf json;
+        tl_buf_init(&json, 0);
+        tl_run_result_json(res, tl_driver_device(drv), tl_driver_name(drv), &json);
+        char *goal = scrubbed(&r, cfg->goal);
+        tl_report_run run = {
+            .goal = goal,
+            .status = res->status,
+            .message = res->message,
+            .output = res->output,
+            .driver = tl_driver_name(drv),
+            .device = tl_driver_device(drv),
+            .model = cfg->model,
+            .started = r.started,
+            .steps = res->steps,
+            .duration_ms = res->duration_ms,
+            .prompt_tokens = res->prompt_tokens,
+            .completion_tokens = res->completion_tokens,
+        };
+        if (tl_trace_finish(r.trace, json.data ? json.data : "{}", &run, &err) != TL_OK)
+            tl_log_error("%s", err.msg);
+        free(goal);
+        tl_buf_dispose(&json);
+        tl_trace_close(r.trace);
+    }
+    for (int i = 0; i < r.nsecrets; i++)
+        tl_str_wipe_free(r.secrets[i]);
+    tl_buf_dispose(&r.history);
+    tl_observation_dispose(&r.obs);
+    tl_ui_free(r.ui);
+    return res->code;
+}

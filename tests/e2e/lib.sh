@@ -1,0 +1,90 @@
+# Shared by the end-to-end scripts (sourced). Needs $TAPLOOP, $TL_FIXTURES, $TL_TESTS and
+# $TL_PYTHON from ctest (tests/CMakeLists.txt). Every script gets a private work directory and
+# state directory, removed on exit, and never talks to anything but 127.0.0.1.
+set -eu
+: "${TAPLOOP:?set TAPLOOP to the taploop binary}"
+: "${TL_FIXTURES:?set TL_FIXTURES to tests/fixtures}"
+: "${TL_TESTS:?set TL_TESTS to the tests directory}"
+TL_PYTHON=${TL_PYTHON:-python3}
+WORK=$(mktemp -d)
+FAKE_PID=""
+cleanup() {
+    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+export XDG_STATE_HOME="$WORK/state"
+unset TAPLOOP_DRIVER TAPLOOP_DEVICE TAPLOOP_SIM_FORMAT TAPLOOP_TAP_OFFSET TAPLOOP_MODEL \
+    OPENAI_BASE_URL OPENAI_API_KEY 2>/dev/null || true
+OUT="$WORK/out"
+ERR="$WORK/err"
+
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- stdout:" >&2
+    cat "$OUT" >&2 2>/dev/null || true
+    echo "--- stderr:" >&2
+    cat "$ERR" >&2 2>/dev/null || true
+    exit 1
+}
+
+# run WANTED_EXIT CMD...: run, keep stdout/stderr, check the exit code
+run() {
+    want=$1
+    shift
+    set +e
+    "$@" >"$OUT" 2>"$ERR"
+    got=$?
+    set -e
+    [ "$got" = "$want" ] || fail "exit $got, wanted $want: $*"
+}
+
+has() { grep -qF -- "$1" "$OUT" || fail "stdout lacks: $1"; }
+hasnt() { ! grep -qF -- "$1" "$OUT" || fail "stdout has: $1"; }
+err_has() { grep -qF -- "$1" "$ERR" || fail "stderr lacks: $1"; }
+json() { jq -e "$1" "${2:-$OUT}" >/dev/null || fail "jq '$1' does not hold for ${2:-$OUT}"; }
+
+# start_fake SCRIPT [ARGS...]: the scripted OpenAI-compatible server on a free port; sets
+# FAKE_URL and FAKE_LOG. Requests are checked against the official request schema.
+start_fake() {
+    script=$1
+    shift
+    rm -f "$WORK/port"
+    FAKE_LOG="$WORK/fake.log"
+    : >"$FAKE_LOG"
+    "$TL_PYTHON" "$TL_TESTS/fakes/fake_openai.py" --script "$script" --port-file "$WORK/port" \
+        --log "$FAKE_LOG" --schema "$TL_FIXTURES/openai/chat-completions-schemas.json" \
+        --idle-timeout 60 "$@" 2>"$WORK/fake.err" &
+    FAKE_PID=$!
+    for _ in $(seq 1 100); do
+        [ -s "$WORK/port" ] && break
+        sleep 0.05
+    done
+    [ -s "$WORK/port" ] || fail "the fake server did not start: $(cat "$WORK/fake.err")"
+    FAKE_URL="http://127.0.0.1:$(cat "$WORK/port")/v1"
+}
+
+stop_fake() {
+    [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
+    wait "$FAKE_PID" 2>/dev/null || true
+    FAKE_PID=""
+}
+
+# every request the fake server received validated against CreateChatCompletionRequest
+requests_valid() {
+    if jq -e 'select(.invalid == true)' "$FAKE_LOG" >/dev/null 2>&1; then
+        fail "a request did not validate: $(jq -c 'select(.invalid == true)' "$FAKE_LOG" | head -c 600)"
+    fi
+}
+
+# every line of a trajectory is one JSON object with the step fields of SPEC §5
+trajectory_ok() {
+    dir=$1
+    [ -s "$dir/trajectory.jsonl" ] || fail "no $dir/trajectory.jsonl"
+    jq -e -s 'length > 0 and all(.[]; has("step") and has("time") and has("package") and
+        has("elements") and has("screenshot") and has("llm_ms") and has("action") and
+        has("result") and has("timings"))' "$dir/trajectory.jsonl" >/dev/null ||
+        fail "malformed trajectory: $(head -c 800 "$dir/trajectory.jsonl")"
+    [ -s "$dir/result.json" ] || fail "no result.json in $dir"
+    [ -s "$dir/report.html" ] || fail "no report.html in $dir"
+}

@@ -1,0 +1,63 @@
+#!/bin/sh
+# End-to-end: record a run's LLM exchanges to a cassette, replay it with no server at all, and
+# a replay miss (exit 3, naming the exchange and what differed). The API key never reaches the
+# cassette.
+. "$(dirname "$0")/lib.sh"
+
+KEY="sk-test-CASSETTE-9f2b7c41"
+cat >"$WORK/dark.json" <<'JSON'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}},
+  {"tool": "scroll", "args": {"direction": "down"}, "until_listed": "Display"},
+  {"tool": "tap", "tap_text": "Display"},
+  {"tool": "tap", "tap_text": "Dark theme"},
+  {"tool": "done", "args": {"success": true, "message": "Dark theme is on."}}
+]}
+JSON
+
+echo "record"
+start_fake "$WORK/dark.json" --require-key "$KEY"
+OPENAI_API_KEY="$KEY" run 0 "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" \
+    --record "$WORK/dark.cassette" --out "$WORK/recorded" --json
+json '.success == true'
+cp "$OUT" "$WORK/recorded.json"
+requests_valid
+stop_fake
+head -n 1 "$WORK/dark.cassette" | grep -q '^# recorded by taploop' || fail "no comment line"
+grep -v '^#' "$WORK/dark.cassette" | jq -e -s 'length == 5 and all(.[]; has("request_sha256")
+    and has("request") and has("response"))' >/dev/null || fail "cassette lines"
+! grep -qF "$KEY" "$WORK/dark.cassette" || fail "the API key is in the cassette"
+! grep -rqF "$KEY" "$WORK/recorded" || fail "the API key is in the trajectory"
+
+echo "replay with no server"
+run 0 "$TAPLOOP" run "Turn on Dark theme" --llm-url "http://127.0.0.1:9/v1" \
+    --replay "$WORK/dark.cassette" --out "$WORK/replayed" --json
+json '.success == true and .message == "Dark theme is on." and .steps == 5'
+[ "$(jq -c '{status, message, steps, output}' "$OUT")" = \
+  "$(jq -c '{status, message, steps, output}' "$WORK/recorded.json")" ] || fail "replay differs"
+json '.usage.prompt_tokens > 0'
+trajectory_ok "$WORK/replayed"
+
+echo "a replay miss"
+run 3 "$TAPLOOP" run "Turn off Dark theme" --llm-url "http://127.0.0.1:9/v1" \
+    --replay "$WORK/dark.cassette" --no-trace --json
+json '.status == "error" and .steps == 1 and (.message | contains("exchange 1")) and
+      (.message | contains("Turn off Dark theme"))'
+err_has "exchange 1"
+
+echo "a cassette with fewer exchanges than the run needs"
+head -n 3 "$WORK/dark.cassette" >"$WORK/short.cassette"
+run 3 "$TAPLOOP" run "Turn on Dark theme" --replay "$WORK/short.cassette" --no-trace --json
+json '.status == "error" and (.message | contains("2 exchanges"))'
+
+echo "an unreadable cassette is a usage error"
+run 2 "$TAPLOOP" run "Turn on Dark theme" --replay "$WORK/none.cassette" --no-trace
+err_has "$WORK/none.cassette"
+
+echo "the cassette the README's first command replays still matches the prompts"
+run 0 "$TAPLOOP" run "Turn on Dark theme" --replay "$TL_TESTS/../examples/cassettes/dark-theme.cassette" \
+    --no-trace --json
+json '.success == true and .message == "Dark theme is on." and .steps == 5' ||
+    fail "re-record it with examples/cassettes/record.sh"
+
+echo "e2e run cassette: all passed"

@@ -1,0 +1,112 @@
+#!/bin/sh
+# End-to-end: `taploop run` on the sim phone against the scripted OpenAI-compatible server:
+# the Dark theme, add-contact and Android-version (structured output) goals, and an impossible
+# goal that runs out of steps. Checks the result object, the exit codes, the trajectory and
+# that every request validated against the official CreateChatCompletionRequest schema.
+. "$(dirname "$0")/lib.sh"
+
+echo "Dark theme"
+cat >"$WORK/dark.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}, "content": "Settings has the Dark theme switch."},
+  {"tool": "scroll", "args": {"direction": "down"}, "until_listed": "Display", "content": "Display is further down."},
+  {"tool": "tap", "tap_text": "Display", "content": "Dark theme lives under Display."},
+  {"tool": "tap", "tap_text": "Dark theme", "content": "Turn the switch on."},
+  {"tool": "done", "args": {"success": true, "message": "Dark theme is on."}, "content": "The switch shows checked=true."}
+]}
+EOF
+start_fake "$WORK/dark.json"
+run 0 "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" --out "$WORK/dark" --json
+json '.success == true and .status == "completed" and .message == "Dark theme is on." and
+      .output == null and .steps >= 5 and .device == "sim" and .driver == "sim" and
+      .trajectory == "'"$WORK/dark"'" and .usage.prompt_tokens > 0 and .duration_ms >= 0'
+err_has "step 1/30: start_app com.android.settings -> ok"
+err_has 'Switch "Dark theme" checked=false clickable (540,924) -> ok'
+trajectory_ok "$WORK/dark"
+cmp -s "$OUT" "$WORK/dark/result.json" || fail "stdout and result.json differ"
+steps=$(jq -r .steps "$OUT")
+[ "$(wc -l <"$WORK/dark/trajectory.jsonl")" = "$steps" ] || fail "one trajectory line per step"
+jq -e -s '.[-1].action.action == "done" and .[0].screenshot == "step-001.png"' \
+    "$WORK/dark/trajectory.jsonl" >/dev/null || fail "trajectory content"
+[ -s "$WORK/dark/step-001.png" ] && [ -s "$WORK/dark/step-001.ui.json" ] || fail "step files"
+last=$(printf 'step-%03d.ui.json' "$steps")
+jq -e '[.elements[] | select(.text == "Dark theme") | .flags | index("checked")] | length == 1' \
+    "$WORK/dark/$last" >/dev/null || fail "the last screen does not show Dark theme checked"
+grep -q "Dark theme lives under Display" "$WORK/dark/report.html" || fail "report lacks reasoning"
+requests_valid
+stop_fake
+
+echo "add a contact"
+cat >"$WORK/contact.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.contacts"}},
+  {"tool": "tap", "tap_text": "Create contact"},
+  {"tool": "type", "args": {"index": 3, "text": "Tom"}},
+  {"tool": "type", "args": {"index": 5, "text": "13111111111"}},
+  {"tool": "tap", "tap_text": "Save"},
+  {"tool": "done", "args": {"success": true, "message": "Tom was added."}}
+]}
+EOF
+start_fake "$WORK/contact.json"
+run 0 "$TAPLOOP" run "Open Contacts and add Tom with phone 13111111111" --llm-url "$FAKE_URL" \
+    --out "$WORK/contact" --json
+json '.success == true and .steps == 6'
+jq -e '[.elements[] | select(.text == "Tom")] | length == 1' "$WORK/contact/step-006.ui.json" \
+    >/dev/null || fail "Tom is not in the contact list"
+jq -e '[.elements[] | select(.text == "13111111111")] | length == 1' \
+    "$WORK/contact/step-006.ui.json" >/dev/null || fail "the phone number is not listed"
+requests_valid
+stop_fake
+
+echo "Android version, with an output schema (the first output is refused)"
+cat >"$WORK/schema.json" <<'EOF'
+{"type": "object", "properties": {"android_version": {"type": "string"}},
+ "required": ["android_version"], "additionalProperties": false}
+EOF
+cat >"$WORK/version.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}},
+  {"tool": "scroll", "args": {"direction": "down"}, "until_listed": "About phone"},
+  {"tool": "tap", "tap_text": "About phone"},
+  {"tool": "done", "args": {"success": true, "message": "Android 14", "output": {"android_version": 14}}},
+  {"tool": "done", "args": {"success": true, "message": "Android 14", "output": {"android_version": "14"}}}
+]}
+EOF
+start_fake "$WORK/version.json"
+run 0 "$TAPLOOP" run "What Android version is this phone running?" --llm-url "$FAKE_URL" \
+    --output-schema "$WORK/schema.json" --out "$WORK/version" --json
+json '.success == true and .output == {"android_version": "14"}'
+err_has "does not match the output schema"
+jq -e -s '.[-1].retries == 1 and (.[-1].errors[0] | contains("android_version"))' \
+    "$WORK/version/trajectory.jsonl" >/dev/null || fail "the refused output is not recorded"
+grep -q 'android_version' "$FAKE_LOG" || fail "the schema was not shown to the model"
+requests_valid
+stop_fake
+
+echo "an impossible goal runs out of steps"
+cat >"$WORK/camera.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}, "content": "Maybe Settings has it."},
+  {"tool": "scroll", "args": {"direction": "down"}},
+  {"tool": "scroll", "args": {"direction": "up"}}
+]}
+EOF
+start_fake "$WORK/camera.json"
+run 1 "$TAPLOOP" run "Take a photo with the Camera app" --llm-url "$FAKE_URL" --max-steps 3 \
+    --out "$WORK/camera" --json
+json '.success == false and .status == "max_steps" and .steps == 3 and
+      (.message | contains("step budget (3 steps)"))'
+trajectory_ok "$WORK/camera"
+requests_valid
+stop_fake
+
+echo "the model gives up"
+cat >"$WORK/giveup.json" <<'EOF'
+{"replies": [{"tool": "done", "args": {"success": false, "message": "There is no Camera app."}}]}
+EOF
+start_fake "$WORK/giveup.json"
+run 1 "$TAPLOOP" run "Take a photo with the Camera app" --llm-url "$FAKE_URL" --no-trace --json
+json '.status == "failed" and .message == "There is no Camera app." and .trajectory == null'
+stop_fake
+
+echo "e2e run goals: all passed"
