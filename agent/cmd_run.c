@@ -130,8 +130,6 @@ static int load_schema(const char *path, tl_schema **out, tl_error *err)
     int rc = tl_file_read(&text, path, SCHEMA_MAX_BYTES, err);
     if (rc == TL_OK)
         rc = tl_schema_load(out, text.data ? text.data : "", text.len, path, err);
-    if (rc != TL_OK && rc != TL_ENOMEM)
-        err->code = rc = TL_EUSAGE; /* a bad --output-schema file is the user's to fix */
     tl_buf_dispose(&text);
     return rc;
 }
@@ -245,15 +243,14 @@ static int run(int argc, char **argv)
 
     if (!goal)
         rc = tl_error_set(&err, TL_ENOMEM, "out of memory");
-    if (rc == TL_OK && (rc = tl_cli_ui_options(&cfg.ui_opts, &err)) == TL_OK &&
-        (rc = tl_prompts_load(&prompts, o.prompts, &err)) != TL_OK && rc != TL_ENOMEM)
-        err.code = rc = TL_EUSAGE;
+    /* bad files (TL_EIO, TL_EPARSE) are configuration errors: exit 2 by the status table */
+    if (rc == TL_OK && (rc = tl_cli_ui_options(&cfg.ui_opts, &err)) == TL_OK)
+        rc = tl_prompts_load(&prompts, o.prompts, &err);
     cfg.prompts = &prompts;
     if (rc == TL_OK && o.schema && (rc = load_schema(o.schema, &schema, &err)) == TL_OK)
         cfg.output_schema = schema;
-    if (rc == TL_OK && o.replay && (rc = tl_cassette_open_replay(&cassette, o.replay, &err)) &&
-        rc != TL_ENOMEM)
-        err.code = rc = TL_EUSAGE;
+    if (rc == TL_OK && o.replay)
+        rc = tl_cassette_open_replay(&cassette, o.replay, &err);
     if (rc == TL_OK && o.record) {
         char comment[512], url[256];
         tl_http_redact_url(llm_url, url, sizeof(url));

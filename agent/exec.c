@@ -6,7 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "core/clock.h"
 
 /* A scroll swipes across this share of the area, from 75% to 25% of its extent. */
 #define SCROLL_FROM 75
@@ -185,19 +186,6 @@ int tl_exec_resolve(const tl_ui *ui, const tl_action *a, tl_exec_result *res, tl
     }
 }
 
-static int sleep_ms(long ms, volatile sig_atomic_t *cancel, tl_error *err)
-{
-    while (ms > 0) {
-        if (cancel && *cancel)
-            return tl_error_set(err, TL_ECANCELED, "interrupted");
-        long step = ms > 50 ? 50 : ms;
-        struct timespec ts = {0, step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-    return TL_OK;
-}
-
 int tl_exec(tl_driver *drv, const tl_ui *ui, const tl_action *a, volatile sig_atomic_t *cancel,
             tl_exec_result *res, tl_error *err)
 {
@@ -217,7 +205,8 @@ int tl_exec(tl_driver *drv, const tl_ui *ui, const tl_action *a, volatile sig_at
     case TL_ACT_PRESS_KEY: return tl_driver_press_key(drv, a->key, err);
     case TL_ACT_START_APP: return tl_driver_start_app(drv, a->package, a->activity, err);
     case TL_ACT_STOP_APP: return tl_driver_stop_app(drv, a->package, err);
-    case TL_ACT_WAIT: return sleep_ms(a->ms, cancel, err);
+    case TL_ACT_WAIT:
+        return tl_sleep_ms(a->ms, cancel) ? tl_error_set(err, TL_ECANCELED, "interrupted") : TL_OK;
     default:
         return tl_error_set(err, TL_EUSAGE, "%s is not performed on a device",
                             tl_action_name(a->type));

@@ -26,6 +26,7 @@
 #include "agent/exec.h"
 #include "agent/observe.h"
 #include "agent/trace.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -42,8 +43,10 @@ struct run {
     tl_run_result *res;
     tl_ui *ui;
     tl_observation obs;
+    tl_buf listing;  /* the listing of ui, built with every observation */
+    uint64_t screen; /* hash of the listing and the foreground package */
     tl_trace *trace;
-    long start_ms;
+    long long start_ms;
     int max_retries;
     tl_buf history; /* one line per step taken */
     int history_lines;
@@ -57,13 +60,6 @@ struct run {
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
-
-static long now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static void utc_now(char out[32])
 {
@@ -81,12 +77,6 @@ static uint64_t hash64(const char *s, size_t n, uint64_t h)
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 0x100000001B3ULL;
     return h;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static bool canceled(const struct run *r)
@@ -154,23 +144,25 @@ static void finish(struct run *r, int code, const char *status, bool success, co
 
 /* ---- observation -------------------------------------------------------------------------- */
 
-/* The listing's hash: what "the screen changed" means to the loop. */
-static uint64_t screen_hash(const tl_ui *ui)
-{
-    tl_buf b;
-    tl_buf_init(&b, 0);
-    uint64_t h = 0xCBF29CE484222325ULL;
-    if (tl_ui_listing(ui, &b) == TL_OK && b.data)
-        h = hash64(b.data, b.len, h);
-    const tl_ui_info *in = tl_ui_get_info(ui);
-    h = hash64(in->package, strlen(in->package), h);
-    tl_buf_dispose(&b);
-    return h;
-}
-
+/*
+ * Observe and index the screen; write its listing (the prompt shows it) and hash it with the
+ * foreground package: what "the screen changed" means for settling and stuck detection.
+ */
 static int observe_tree(struct run *r, tl_error *err)
 {
-    return tl_observe(r->drv, 0, &r->cfg->ui_opts, &r->obs, r->ui, err);
+    int rc = tl_observe(r->drv, 0, &r->cfg->ui_opts, &r->obs, r->ui, err);
+    if (rc)
+        return rc;
+    tl_buf_clear(&r->listing);
+    if (tl_ui_listing(r->ui, &r->listing) != TL_OK)
+        return tl_error_set(err, TL_ENOMEM, "out of memory writing the listing");
+    if (r->listing.len) /* the step template places the line breaks around it */
+        r->listing.data[--r->listing.len] = '\0';
+    const char *pkg = tl_ui_get_info(r->ui)->package;
+    r->screen = hash64(
+        pkg, strlen(pkg),
+        hash64(r->listing.data ? r->listing.data : "", r->listing.len, 0xCBF29CE484222325ULL));
+    return TL_OK;
 }
 
 /*
@@ -180,31 +172,28 @@ static int observe_tree(struct run *r, tl_error *err)
  */
 static int settle(struct run *r, long *settle_ms, tl_error *err)
 {
-    long t0 = now_ms();
+    long long t0 = tl_now_ms();
     long max = r->cfg->settle_max_ms ? r->cfg->settle_max_ms : TL_RUN_SETTLE_MAX_MS;
     long poll = r->cfg->settle_poll_ms > 0 ? r->cfg->settle_poll_ms : TL_RUN_SETTLE_POLL_MS;
     int rc = observe_tree(r, err);
     if (rc || max < 0) {
-        *settle_ms = now_ms() - t0;
+        *settle_ms = tl_now_ms() - t0;
         return rc;
     }
-    uint64_t h = screen_hash(r->ui);
+    uint64_t h = r->screen;
     long wait = 0;
     for (;;) {
-        if (canceled(r))
+        if (tl_sleep_ms(wait, r->cfg->cancel) != TL_OK)
             return tl_error_set(err, TL_ECANCELED, "interrupted");
-        if (wait)
-            sleep_ms(wait);
         rc = observe_tree(r, err);
         if (rc)
             break;
-        uint64_t h2 = screen_hash(r->ui);
-        if (h2 == h || now_ms() - t0 >= max)
+        if (r->screen == h || tl_now_ms() - t0 >= max)
             break;
-        h = h2;
+        h = r->screen;
         wait = poll; /* it is still changing: give it time */
     }
-    *settle_ms = now_ms() - t0;
+    *settle_ms = tl_now_ms() - t0;
     return rc;
 }
 
@@ -225,15 +214,10 @@ static int render_step(struct run *r, int step, tl_buf *out)
     else
         snprintf(app, sizeof(app), "%s", in->package[0] ? in->package : "unknown");
 
-    tl_buf listing, keyboard, history;
-    tl_buf_init(&listing, 0);
+    tl_buf keyboard, history;
     tl_buf_init(&keyboard, 0);
     tl_buf_init(&history, 0);
-    int rc = tl_ui_listing(r->ui, &listing);
-    if (listing.len && listing.data[listing.len - 1] == '\n')
-        listing.data[--listing.len] = '\0';
-    if (!listing.len)
-        rc |= tl_buf_puts(&listing, "(no elements: the screen may be loading or empty)");
+    int rc = TL_OK;
     if (in->keyboard_visible && in->focused >= 0)
         rc |= tl_ui_element_line(r->ui, &tl_ui_elements(r->ui)[in->focused], &keyboard);
     /* the last HISTORY_SHOWN lines */
@@ -258,7 +242,8 @@ static int render_step(struct run *r, int step, tl_buf *out)
         {"package", in->package},
         {"activity", in->activity},
         {"screen", screen},
-        {"listing", listing.data},
+        {"listing",
+         r->listing.len ? r->listing.data : "(no elements: the screen may be loading or empty)"},
         {"history", history.data},
         {"error", r->last_failure},
         {"hint", r->hint},
@@ -267,7 +252,6 @@ static int render_step(struct run *r, int step, tl_buf *out)
     };
     if (rc == TL_OK)
         rc = tl_prompt_render(cfg->prompts->step, vars, sizeof(vars) / sizeof(vars[0]), out);
-    tl_buf_dispose(&listing);
     tl_buf_dispose(&keyboard);
     tl_buf_dispose(&history);
     return rc ? TL_ENOMEM : TL_OK;
@@ -353,52 +337,55 @@ static void shown_action(const struct step_record *s, tl_action *out)
         out->text = (char *)TL_UI_MASK;
 }
 
+/* Append a JSON array of the lines of text (NULL or "" gives []). */
+static int put_lines(tl_buf *out, const char *text)
+{
+    int rc = tl_buf_putc(out, '[');
+    for (const char *e = text ? text : ""; *e;) {
+        const char *nl = strchr(e, '\n');
+        size_t n = nl ? (size_t)(nl - e) : strlen(e);
+        if (e != text)
+            rc |= tl_buf_putc(out, ',');
+        rc |= tl_json_str(out, e, n);
+        e += n + (nl ? 1 : 0);
+    }
+    return rc | tl_buf_putc(out, ']');
+}
+
+/* The step's trajectory line and its report entry, from texts scrubbed once for both. */
 static int write_line(struct run *r, int step, struct step_record *s, long step_ms)
 {
-    tl_buf line, tmp;
+    if (!r->trace)
+        return TL_OK;
+    tl_action shown;
+    shown_action(s, &shown);
+    tl_buf act, line;
+    tl_buf_init(&act, 0);
     tl_buf_init(&line, 0);
-    tl_buf_init(&tmp, 0);
-    int rc = tl_buf_printf(&line, "{\"step\":%d,\"time\":\"%s\",\"package\":", step, s->time);
+    int rc = s->have_action ? tl_action_to_json(&shown, &act) : TL_OK;
+    /* a secret may also sit inside done's message or the model's reasoning */
+    char *action = act.data ? scrubbed(r, act.data) : NULL;
+    char *action_text = s->have_action ? scrubbed(r, s->described) : NULL;
+    char *reasoning = s->reasoning ? scrubbed(r, s->reasoning) : NULL;
+    char *errors = scrubbed(r, s->errors.data);
+    char *result = scrubbed(r, s->result);
+    if ((s->have_action && (!action || !action_text)) || (s->reasoning && !reasoning) || !errors ||
+        !result)
+        rc = TL_ENOMEM;
+
+    rc |= tl_buf_printf(&line, "{\"step\":%d,\"time\":\"%s\",\"package\":", step, s->time);
     rc |= tl_json_cstr(&line, s->package);
     rc |= tl_buf_printf(&line, ",\"elements\":%zu,\"screenshot\":", s->elements);
     rc |= tl_json_cstr(&line, s->screenshot[0] ? s->screenshot : NULL);
     rc |= tl_buf_printf(&line,
                         ",\"llm_ms\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
-                        "\"retries\":%d,\"errors\":[",
+                        "\"retries\":%d,\"errors\":",
                         s->llm_ms, s->prompt_tokens, s->completion_tokens, s->retries);
-    const char *e = s->errors.data ? s->errors.data : "";
-    bool first = true;
-    while (*e) {
-        const char *nl = strchr(e, '\n');
-        size_t n = nl ? (size_t)(nl - e) : strlen(e);
-        char *one = tl_strndup(e, n);
-        rc |= scrub(r, one, &tmp);
-        free(one);
-        rc |= tl_buf_puts(&line, first ? "" : ",");
-        rc |= tl_json_str(&line, tmp.data, tmp.len);
-        first = false;
-        e += n + (nl ? 1 : 0);
-    }
-    rc |= tl_buf_puts(&line, "],\"reasoning\":");
-    if (s->reasoning) {
-        rc |= scrub(r, s->reasoning, &tmp);
-        rc |= tl_json_str(&line, tmp.data, tmp.len);
-    } else {
-        rc |= tl_buf_puts(&line, "null");
-    }
+    rc |= put_lines(&line, errors);
+    rc |= tl_buf_puts(&line, ",\"reasoning\":");
+    rc |= tl_json_cstr(&line, reasoning);
     rc |= tl_buf_puts(&line, ",\"action\":");
-    if (s->have_action) {
-        tl_action shown;
-        shown_action(s, &shown);
-        tl_buf act;
-        tl_buf_init(&act, 0);
-        rc |= tl_action_to_json(&shown, &act);
-        rc |= scrub(r, act.data, &tmp); /* e.g. a secret inside done's message */
-        rc |= tl_buf_puts(&line, tmp.data);
-        tl_buf_dispose(&act);
-    } else {
-        rc |= tl_buf_puts(&line, "null");
-    }
+    rc |= tl_buf_puts(&line, action ? action : "null");
     rc |= tl_buf_puts(&line, ",\"target\":");
     rc |= tl_json_cstr(&line, s->target[0] ? s->target : NULL);
     if (s->exec.has_point)
@@ -406,27 +393,16 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
     if (s->exec.has_end)
         rc |= tl_buf_printf(&line, ",\"x2\":%d,\"y2\":%d", s->exec.x2, s->exec.y2);
     rc |= tl_buf_puts(&line, ",\"result\":");
-    rc |= scrub(r, s->result, &tmp);
-    rc |= tl_json_str(&line, tmp.data, tmp.len);
+    rc |= tl_json_cstr(&line, result);
     rc |= tl_buf_printf(&line,
                         ",\"timings\":{\"observe_ms\":%ld,\"llm_ms\":%ld,\"act_ms\":%ld,"
                         "\"settle_ms\":%ld,\"step_ms\":%ld}}",
                         s->observe_ms, s->llm_ms, s->act_ms, s->settle_ms, step_ms);
     tl_error err;
-    if (rc == TL_OK && r->trace)
+    tl_error_clear(&err);
+    if (rc == TL_OK)
         rc = tl_trace_line(r->trace, line.data, line.len, &err);
-    if (rc == TL_OK && r->trace) {
-        tl_buf act;
-        tl_buf_init(&act, 0);
-        tl_action shown;
-        shown_action(s, &shown);
-        char *reasoning = scrubbed(r, s->reasoning);
-        char *errors = scrubbed(r, s->errors.data);
-        char *result = scrubbed(r, s->result);
-        if (s->have_action)
-            tl_action_to_json(&shown, &act);
-        char *action = act.data ? scrubbed(r, act.data) : NULL;
-        char *action_text = s->have_action ? scrubbed(r, s->described) : NULL;
+    if (rc == TL_OK) {
         tl_report_step rs = {
             .step = step,
             .time = s->time,
@@ -438,7 +414,7 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
             .action_text = action_text,
             .result = result,
             .reasoning = reasoning,
-            .errors = errors && errors[0] ? errors : NULL,
+            .errors = errors[0] ? errors : NULL,
             .has_rect = s->has_rect,
             .rect = s->rect,
             .has_point = s->exec.has_point,
@@ -454,17 +430,16 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
         };
         if (tl_trace_report_step(r->trace, &rs) != TL_OK)
             rc = TL_ENOMEM;
-        free(reasoning);
-        free(errors);
-        free(result);
-        free(action);
-        free(action_text);
-        tl_buf_dispose(&act);
     }
-    if (rc && rc != TL_ENOMEM)
-        tl_log_error("%s", err.msg);
+    if (rc)
+        tl_log_error("%s", rc == TL_ENOMEM ? "out of memory writing the trajectory" : err.msg);
+    free(action);
+    free(action_text);
+    free(reasoning);
+    free(errors);
+    free(result);
+    tl_buf_dispose(&act);
     tl_buf_dispose(&line);
-    tl_buf_dispose(&tmp);
     return rc;
 }
 
@@ -560,7 +535,7 @@ static int plan(struct run *r, int step, struct step_record *s, enum step_end *e
         return TL_ENOMEM;
     }
     for (int attempt = 0;; attempt++) {
-        long remaining = r->cfg->timeout_ms - (now_ms() - r->start_ms);
+        long remaining = r->cfg->timeout_ms - (tl_now_ms() - r->start_ms);
         if (remaining <= 0) {
             char msg[128];
             snprintf(msg, sizeof(msg), "the goal was not achieved within the time budget (%ld s)",
@@ -580,7 +555,7 @@ static int plan(struct run *r, int step, struct step_record *s, enum step_end *e
                 char msg[64];
                 snprintf(msg, sizeof(msg), "interrupted at step %d", step);
                 finish(r, TL_ECANCELED, "interrupted", false, msg);
-            } else if (rc == TL_ETIMEOUT && r->cfg->timeout_ms - (now_ms() - r->start_ms) <= 0) {
+            } else if (rc == TL_ETIMEOUT && r->cfg->timeout_ms - (tl_now_ms() - r->start_ms) <= 0) {
                 char msg[128];
                 snprintf(msg, sizeof(msg),
                          "the goal was not achieved within the time budget (%ld s)",
@@ -721,9 +696,9 @@ static void run_steps(struct run *r)
     const tl_run_config *cfg = r->cfg;
     tl_error err;
     tl_error_clear(&err);
-    long t0 = now_ms();
+    long long t0 = tl_now_ms();
     int rc = observe_tree(r, &err);
-    long observe_ms = now_ms() - t0;
+    long observe_ms = tl_now_ms() - t0;
     if (rc) {
         finish(r, rc, rc == TL_ECANCELED ? "interrupted" : "error", false, err.msg);
         return;
@@ -742,7 +717,7 @@ static void run_steps(struct run *r)
             finish(r, TL_OK, "max_steps", false, msg);
             return;
         }
-        long step_t0 = now_ms();
+        long long step_t0 = tl_now_ms();
         struct step_record s;
         memset(&s, 0, sizeof(s));
         tl_buf_init(&s.errors, 0);
@@ -758,14 +733,14 @@ static void run_steps(struct run *r)
         take_screenshot(r, step, &s);
         if (r->trace && tl_trace_index(r->trace, step, r->ui, &err) != TL_OK)
             tl_log(TL_LOG_INFO, "%s", err.msg);
-        uint64_t screen_before = screen_hash(r->ui);
+        uint64_t screen_before = r->screen;
 
         enum step_end end = STEP_NEXT;
         plan(r, step, &s, &end);
         r->res->steps = step;
         if (end == STEP_STOP) {
             if (s.retries || s.have_action || s.reasoning)
-                write_line(r, step, &s, now_ms() - step_t0);
+                write_line(r, step, &s, tl_now_ms() - step_t0);
             step_record_dispose(&s);
             return;
         }
@@ -779,14 +754,14 @@ static void run_steps(struct run *r)
             if (s.action.output) {
                 r->res->output = scrubbed(r, s.action.output);
             }
-            write_line(r, step, &s, now_ms() - step_t0);
+            write_line(r, step, &s, tl_now_ms() - step_t0);
             step_record_dispose(&s);
             return;
         }
 
-        long act_t0 = now_ms();
+        long long act_t0 = tl_now_ms();
         rc = tl_exec(r->drv, r->ui, &s.action, cfg->cancel, &s.exec, &err);
-        s.act_ms = now_ms() - act_t0;
+        s.act_ms = tl_now_ms() - act_t0;
         r->last_failure[0] = '\0';
         bool stop = false;
         if (rc == TL_EREJECTED || rc == TL_EUSAGE) {
@@ -818,7 +793,7 @@ static void run_steps(struct run *r)
         observe_ms = s.settle_ms;
         progress(r, step, &s);
         add_history(r, step, &s);
-        write_line(r, step, &s, now_ms() - step_t0);
+        write_line(r, step, &s, tl_now_ms() - step_t0);
         if (!stop)
             check_stuck(r, screen_before, &s);
         if (!stop && r->repeats >= TL_RUN_STUCK_STOP) {
@@ -880,10 +855,11 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
     r.llm = llm;
     r.cfg = cfg;
     r.res = res;
-    r.start_ms = now_ms();
+    r.start_ms = tl_now_ms();
     utc_now(r.started);
     r.max_retries = cfg->max_retries > 0 ? cfg->max_retries : TL_RUN_MAX_RETRIES;
     tl_buf_init(&r.history, 0);
+    tl_buf_init(&r.listing, 0);
     tl_observation_init(&r.obs);
     r.ui = tl_ui_new();
     tl_error err;
@@ -897,7 +873,7 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
             res->trajectory = tl_strdup(cfg->out_dir);
         run_steps(&r);
     }
-    res->duration_ms = now_ms() - r.start_ms;
+    res->duration_ms = tl_now_ms() - r.start_ms;
     if (r.trace) {
         tl_buf json;
         tl_buf_init(&json, 0);
@@ -926,6 +902,7 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
     for (int i = 0; i < r.nsecrets; i++)
         tl_str_wipe_free(r.secrets[i]);
     tl_buf_dispose(&r.history);
+    tl_buf_dispose(&r.listing);
     tl_observation_dispose(&r.obs);
     tl_ui_free(r.ui);
     return res->code;

@@ -22,6 +22,7 @@
  * it was acted upon. 429 and 5xx answers are retried for every method: the server said it did
  * not do the work.
  */
+#include "core/clock.h"
 #include "core/http.h"
 
 #include <cjson/cJSON.h>
@@ -98,13 +99,6 @@ typedef struct outcome {
 
 /* ---- small helpers -------------------------------------------------------------------------- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static bool canceled(const tl_http *h)
 {
     return h->cancel && *h->cancel != 0;
@@ -123,22 +117,6 @@ static uint64_t next_random(tl_http *h)
 static double random_unit(tl_http *h)
 {
     return (double)(next_random(h) >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/* Sleep ms milliseconds in slices, returning early when the cancel flag is raised. */
-static int sleep_cancelable(const tl_http *h, long ms)
-{
-    long long end = now_ms() + ms;
-    for (;;) {
-        if (canceled(h))
-            return TL_ECANCELED;
-        long long left = end - now_ms();
-        if (left <= 0)
-            return TL_OK;
-        long slice = left < SLICE_MS ? (long)left : SLICE_MS;
-        struct timespec ts = {slice / 1000, (slice % 1000) * 1000000L};
-        nanosleep(&ts, NULL);
-    }
 }
 
 /* Seconds for messages: "0.3", "10", "120". */
@@ -345,7 +323,7 @@ tl_http *tl_http_new(volatile sig_atomic_t *cancel, tl_error *err)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     h->rng = ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec) ^
-             ((uint64_t)(uintptr_t)h << 16) ^ (uint64_t)now_ms();
+             ((uint64_t)(uintptr_t)h << 16) ^ (uint64_t)tl_now_ms();
     return h;
 }
 
@@ -824,7 +802,7 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
         goto done;
     }
 
-    c.start_ms = now_ms();
+    c.start_ms = tl_now_ms();
     for (;;) {
         if (canceled(h)) {
             o.code = TL_ECANCELED;
@@ -832,7 +810,7 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
         }
         long attempt_ms = c.timeout_ms;
         if (c.deadline_ms > 0) {
-            long left = (long)(c.deadline_ms - (now_ms() - c.start_ms));
+            long left = (long)(c.deadline_ms - (tl_now_ms() - c.start_ms));
             if (left <= 0) {
                 o.deadline = true;
                 break;
@@ -849,15 +827,15 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
         h->errbuf[0] = '\0';
 
         resp->attempts++;
-        long long t0 = now_ms();
+        long long t0 = tl_now_ms();
         CURLcode cc = run_transfer(h);
         classify(h, &c, cc, &x, attempt_ms, &o);
         resp->status = o.status;
         copy_content_type(h, resp);
         tl_log(TL_LOG_DEBUG, "http: %s: %s %s: attempt %d of %d: %s (%lld ms)", c.endpoint,
-               c.method, c.url, resp->attempts, c.max_attempts, o.cause, now_ms() - t0);
+               c.method, c.url, resp->attempts, c.max_attempts, o.cause, tl_now_ms() - t0);
         if (o.code == TL_ETIMEOUT && c.deadline_ms > 0 &&
-            now_ms() - c.start_ms >= c.deadline_ms - 1) {
+            tl_now_ms() - c.start_ms >= c.deadline_ms - 1) {
             o.deadline = true; /* the attempt was cut short by the deadline */
             break;
         }
@@ -865,17 +843,17 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
             break;
 
         long wait = backoff_wait(h, &c, resp->attempts, o.retry_after_ms);
-        if (c.deadline_ms > 0 && (now_ms() - c.start_ms) + wait >= c.deadline_ms) {
+        if (c.deadline_ms > 0 && (tl_now_ms() - c.start_ms) + wait >= c.deadline_ms) {
             o.deadline = true; /* no time left for another attempt */
             break;
         }
         tl_log(TL_LOG_DEBUG, "http: %s: retrying in %ld ms", c.endpoint, wait);
-        if (sleep_cancelable(h, wait) != TL_OK) {
+        if (tl_sleep_ms(wait, h->cancel) != TL_OK) {
             o.code = TL_ECANCELED;
             break;
         }
     }
-    resp->elapsed_ms = (long)(now_ms() - c.start_ms);
+    resp->elapsed_ms = (long)(tl_now_ms() - c.start_ms);
     rc = TL_OK;
     if (o.deadline || o.code != TL_OK) {
         rc = fail(&c, &o, resp->attempts, err);

@@ -16,13 +16,13 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/digest.h"
 #include "core/fs.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -68,17 +68,6 @@ static bool strip_images(cJSON *v)
     return true;
 }
 
-static void sha256_hex(const char *s, size_t n, char hex[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (!EVP_Digest(s, n, md, &mdlen, EVP_sha256(), NULL))
-        mdlen = 0;
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", i < mdlen ? md[i] : 0);
-    hex[64] = '\0';
-}
-
 /* Parse a request, strip it, print it compactly. Caller frees *out with free(). */
 static int strip_text(const char *request, size_t len, char **out, tl_error *err)
 {
@@ -100,7 +89,7 @@ int tl_cassette_strip(const char *request, size_t len, tl_buf *stripped, char sh
     if (rc)
         return rc;
     size_t n = strlen(text);
-    sha256_hex(text, n, sha256_hex_out);
+    tl_sha256_hex(text, n, sha256_hex_out);
     if (stripped && tl_buf_append(stripped, text, n))
         rc = tl_error_set(err, TL_ENOMEM, "out of memory stripping the LLM request");
     free(text);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/http.h"
 #include "core/json.h"
 #include "core/str.h"
@@ -590,13 +591,6 @@ void tl_llm_set_deadline(tl_llm *l, long deadline_ms)
     l->deadline_ms = deadline_ms;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Send the request; the response body is left in resp. */
 static int send_request(tl_llm *l, const tl_buf *body, tl_http_response *resp, tl_error *err)
 {
@@ -673,9 +667,9 @@ int tl_llm_complete(tl_llm *l, const tl_chat *chat, tl_llm_reply *out, tl_error 
     }
     tl_http_response resp;
     tl_http_response_init(&resp);
-    long t0 = now_ms();
+    long long t0 = tl_now_ms();
     rc = send_request(l, &req, &resp, err);
-    long latency = now_ms() - t0;
+    long latency = tl_now_ms() - t0;
     if (rc == TL_OK)
         rc = tl_llm_parse_reply(resp.body.data, resp.body.len, out, err);
     if (rc == TL_OK) {

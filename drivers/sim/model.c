@@ -9,10 +9,10 @@
  */
 #include "drivers/sim/sim_int.h"
 
+#include "core/digest.h"
 #include "core/str.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -804,15 +804,6 @@ static int load(struct loader *L, const cJSON *root)
     return TL_OK;
 }
 
-static void digest_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned int mdlen = 0;
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 int sim_model_load(struct sim_model **out, const char *json, size_t len, const char *origin,
                    tl_error *err)
 {
@@ -850,7 +841,7 @@ int sim_model_load(struct sim_model **out, const char *json, size_t len, const c
         sim_model_free(m);
         return rc;
     }
-    digest_hex(json, len, m->digest);
+    tl_sha256_hex(json, len, m->digest);
     *out = m;
     return TL_OK;
 }

@@ -17,13 +17,13 @@
 
 #include <dirent.h>
 #include <limits.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "core/digest.h"
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -67,12 +67,9 @@ static int state_name(const char *device, bool is_model, char *out, size_t size,
     char real[PATH_MAX];
     if (!realpath(device, real))
         return tl_error_set(err, TL_EIO, "cannot resolve %s", device);
-    unsigned char md[32];
-    unsigned int len = 0;
-    EVP_Digest(real, strlen(real), md, &len, EVP_sha256(), NULL);
-    int n = snprintf(out, size, "model-");
-    for (int i = 0; i < 8; i++)
-        n += snprintf(out + n, size - (size_t)n, "%02x", md[i]);
+    char hex[65];
+    tl_sha256_hex(real, strlen(real), hex);
+    snprintf(out, size, "model-%.16s", hex);
     return TL_OK;
 }
 

@@ -14,17 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/digest.h"
 #include "core/str.h"
 
 #define STATE_VERSION 1
 
 static const char *const surface_names[] = {"app", "launcher", "recents"};
-
-static void hex(const unsigned char *b, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", b[i]);
-}
 
 static bool unhex(const char *s, unsigned char *out, size_t n)
 {
@@ -68,7 +63,7 @@ int sim_state_save(const struct sim_state *st, const struct sim_model *m, tl_buf
     if (!root)
         return TL_ENOMEM;
     char salt[33];
-    hex(st->salt, sizeof(st->salt), salt);
+    tl_hex(st->salt, sizeof(st->salt), salt);
     bool ok = cJSON_AddNumberToObject(root, "version", STATE_VERSION) &&
               cJSON_AddStringToObject(root, "model", m->digest) &&
               cJSON_AddStringToObject(root, "salt", salt) &&
@@ -116,7 +111,7 @@ int sim_state_save(const struct sim_state *st, const struct sim_model *m, tl_buf
         }
         if (m->field_secret[i]) {
             char d[65];
-            hex(f->digest, 32, d);
+            tl_hex(f->digest, 32, d);
             ok = cJSON_AddStringToObject(fo, "sha256", d) &&
                  cJSON_AddNumberToObject(fo, "chars", (double)f->chars);
         } else {
