@@ -77,6 +77,9 @@ typedef struct call {
     struct curl_slist *headers;
 } call;
 
+/* A retry is only started when at least this much of the deadline is left. */
+#define MIN_ATTEMPT_MS 50
+
 /* One attempt's state, as the libcurl callbacks see it. */
 typedef struct xfer {
     tl_http *h;
@@ -811,7 +814,9 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
         long attempt_ms = c.timeout_ms;
         if (c.deadline_ms > 0) {
             long left = (long)(c.deadline_ms - (tl_now_ms() - c.start_ms));
-            if (left <= 0) {
+            /* A retry squeezed into the last few milliseconds can only time out, and its
+             * "timed out" would hide the real cause of the previous attempt. */
+            if (left <= 0 || (resp->attempts > 0 && left < MIN_ATTEMPT_MS)) {
                 o.deadline = true;
                 break;
             }
@@ -843,7 +848,8 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
             break;
 
         long wait = backoff_wait(h, &c, resp->attempts, o.retry_after_ms);
-        if (c.deadline_ms > 0 && (tl_now_ms() - c.start_ms) + wait >= c.deadline_ms) {
+        if (c.deadline_ms > 0 &&
+            (tl_now_ms() - c.start_ms) + wait + MIN_ATTEMPT_MS >= c.deadline_ms) {
             o.deadline = true; /* no time left for another attempt */
             break;
         }

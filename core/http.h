@@ -87,7 +87,8 @@ void tl_http_free(tl_http *h);
  * the caller; its body is replaced): the caller decides what a status means, with
  * tl_http_check() for the usual mapping.
  * When the request's deadline_ms passes first, the call ends with TL_ETIMEOUT even if the last
- * attempt got a 429 or 5xx (its status is in resp->status and in the message).
+ * attempt got a 429 or 5xx (its status is in resp->status and in the message). A retry is
+ * not started with less than 50 ms of the deadline left.
  * On failure, resp has attempts, elapsed_ms, and the last answer's status and content type (0
  * and "" when none answered); its body is emptied, never partial.
  * @return TL_OK; TL_ENET (connection failed or reset, response truncated, after retries);
