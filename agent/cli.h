@@ -36,6 +36,7 @@ enum tl_cli_opt {
     TL_OPT_JSON,
     TL_OPT_SCREENSHOT,
     TL_OPT_FROM,
+    TL_OPT_DUMP,
     TL_OPT_INDEX,
     TL_OPT_DURATION,
     TL_OPT_CLEAR,

@@ -16,6 +16,7 @@
 struct observe_opts {
     const char *from;
     const char *screenshot;
+    const char *dump; /* "-": standard output, instead of the listing */
 };
 
 static bool handle(int c, const char *arg, void *payload)
@@ -24,6 +25,7 @@ static bool handle(int c, const char *arg, void *payload)
     switch (c) {
     case TL_OPT_FROM: o->from = arg; return true;
     case TL_OPT_SCREENSHOT: o->screenshot = arg; return true;
+    case TL_OPT_DUMP: o->dump = arg; return true;
     default: return false;
     }
 }
@@ -104,8 +106,16 @@ static int observe_device(const struct observe_opts *o, const struct tl_cli_comm
             tl_log(TL_LOG_INFO, "screenshot saved to %s (%s, %zu bytes)", o->screenshot,
                    obs.screenshot_type ? obs.screenshot_type : "image", obs.screenshot.len);
     }
-    if (rc == TL_OK)
-        rc = print_index(ui, co, tl_driver_device(drv), o->screenshot, err);
+    if (rc == TL_OK && o->dump && strcmp(o->dump, "-") == 0) {
+        /* The tree as the device sent it, instead of the listing. */
+        if (fwrite(obs.tree.data, 1, obs.tree.len, stdout) != obs.tree.len || fflush(stdout))
+            rc = tl_error_set(err, TL_EIO, "standard output: write failed");
+    } else if (rc == TL_OK) {
+        if (o->dump)
+            rc = tl_file_write(o->dump, obs.tree.data, obs.tree.len, err);
+        if (rc == TL_OK)
+            rc = print_index(ui, co, tl_driver_device(drv), o->screenshot, err);
+    }
     tl_driver_close(drv);
     tl_observation_dispose(&obs);
     tl_ui_free(ui);
@@ -117,6 +127,7 @@ static int run(int argc, char **argv)
     static const struct option opts[] = {
         {"from", required_argument, NULL, TL_OPT_FROM},
         {"screenshot", required_argument, NULL, TL_OPT_SCREENSHOT},
+        {"dump", required_argument, NULL, TL_OPT_DUMP},
         TL_CLI_COMMON_OPTIONS,
     };
     struct tl_cli_common co;
@@ -130,6 +141,8 @@ static int run(int argc, char **argv)
         return tl_cli_usage(&tl_cmd_observe, "unexpected argument '%s'", argv[first]);
     if (o.from && o.screenshot)
         return tl_cli_usage(&tl_cmd_observe, "--screenshot needs a device, not --from");
+    if (o.from && o.dump)
+        return tl_cli_usage(&tl_cmd_observe, "--dump needs a device, not --from");
     tl_error err;
     tl_error_clear(&err);
     int rc = tl_cli_common_finish(&co, &err);
@@ -142,7 +155,8 @@ const struct tl_command tl_cmd_observe = {
     .name = "observe",
     .summary = "print the element index of the current screen",
     .help =
-        "usage: taploop observe [--driver NAME] [--device ID] [--screenshot FILE] [--json]\n"
+        "usage: taploop observe [--driver NAME] [--device ID] [--screenshot FILE] [--dump FILE]\n"
+        "                       [--json]\n"
         "       taploop observe --from FILE [--json]\n"
         "\n"
         "Print the element index of the device's current screen: a summary line, then one line\n"
@@ -153,6 +167,8 @@ const struct tl_command tl_cmd_observe = {
         "  --from FILE        parse a saved Mobilerun ui-state JSON or uiautomator XML dump\n"
         "                     instead of asking a device (\"-\" reads standard input)\n"
         "  --screenshot FILE  also save the device's screenshot (PNG or JPEG as it comes)\n"
+        "  --dump FILE        also save the tree exactly as the device sent it (ui-state\n"
+        "                     JSON or uiautomator XML); \"-\" prints it instead of the listing\n"
         "  --json             print the whole index as one JSON object\n"
         "  --driver NAME      sim (default: $TAPLOOP_DRIVER or sim)\n"
         "  --device ID        sim, sim:NAME or a sim model JSON (default: $TAPLOOP_DEVICE)\n"

@@ -105,6 +105,13 @@ typedef struct tl_driver_config {
                                         sim for observe/act) */
     volatile sig_atomic_t *cancel; /**< when non-NULL and non-zero, blocking calls give up */
     int timeout_ms;                /**< bound for one device call (0: the driver's default) */
+    bool wait;                     /**< --wait: wait for the device to become ready instead of
+                                        failing with TL_ENOTREADY (bounded by wait_timeout_ms) */
+    int wait_timeout_ms;           /**< bound for --wait and for provisioning (0: driver default) */
+    const char *provision;         /**< --provision TYPE: create a temporary device of this type
+                                        for the session and terminate it on close (cloud drivers;
+                                        others answer TL_EUNSUPPORTED) */
+    const char *apps;              /**< --apps pkg,...: apps to install on a provisioned device */
 } tl_driver_config;
 
 typedef struct tl_driver tl_driver;

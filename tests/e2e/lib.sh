@@ -8,8 +8,10 @@ set -eu
 TL_PYTHON=${TL_PYTHON:-python3}
 WORK=$(mktemp -d)
 FAKE_PID=""
+SERVER_PIDS=""
 cleanup() {
     [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
+    for p in $SERVER_PIDS; do kill "$p" 2>/dev/null || true; done
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -62,6 +64,35 @@ start_fake() {
     done
     [ -s "$WORK/port" ] || fail "the fake server did not start: $(cat "$WORK/fake.err")"
     FAKE_URL="http://127.0.0.1:$(cat "$WORK/port")/v1"
+}
+
+# start_server NAME SCRIPT [ARGS...]: start another fake server from tests/fakes/SCRIPT (a
+# Python program taking --port-file FILE, listening on 127.0.0.1). Sets NAME_PORT, NAME_PID and
+# NAME_URL (http://127.0.0.1:PORT); its stderr goes to $WORK/NAME.err. Killed on exit.
+start_server() {
+    name=$1
+    script=$2
+    shift 2
+    rm -f "$WORK/$name.port"
+    "$TL_PYTHON" "$TL_TESTS/fakes/$script" --port-file "$WORK/$name.port" "$@" \
+        2>"$WORK/$name.err" &
+    pid=$!
+    SERVER_PIDS="$SERVER_PIDS $pid"
+    for _ in $(seq 1 200); do
+        [ -s "$WORK/$name.port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    [ -s "$WORK/$name.port" ] || fail "$script did not start: $(cat "$WORK/$name.err")"
+    port=$(cat "$WORK/$name.port")
+    eval "${name}_PORT=$port ${name}_PID=$pid ${name}_URL=http://127.0.0.1:$port"
+}
+
+# stop_server NAME: stop a server started with start_server and wait for it.
+stop_server() {
+    eval "pid=\${${1}_PID:-}"
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
 }
 
 stop_fake() {
