@@ -132,7 +132,6 @@ static int decode_png(tl_image *out, const void *data, size_t len, tl_error *err
     }
     png_set_read_fn(png, &src, png_on_read);
     png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
-    png_set_user_limits(png, TL_IMAGE_MAX_SIDE, TL_IMAGE_MAX_SIDE);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     rc = check_size((long)w, (long)h, "PNG", err);
