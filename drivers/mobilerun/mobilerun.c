@@ -869,9 +869,9 @@ static int mr_start_app(tl_driver *d, const char *package, const char *activity,
             char shown[TL_MR_TEXT_SIZE];
             tl_mr_sanitize(shown, sizeof(shown), package, strlen(package), 120, NULL);
             rc = tl_error_set(err, TL_EREJECTED,
-                              "start_app: %s is not installed on device %s (the service answered "
+                              "mobilerun: app %s is not installed on device %s (PUT %s answered "
                               "HTTP %ld)",
-                              shown, tl_driver_device(d), status);
+                              shown, tl_driver_device(d), path, status);
         }
     }
     free(path);
