@@ -8,22 +8,45 @@
 # driver conformance test run against the fake. Every request the fake received must follow
 # the API reference (no "violation" in its log).
 #
-# A few fake servers are started with configs that serve several checks each (devices with
-# their own faults), and the log is emptied before each check.
+# The fake servers all start at once, each with a config that serves several checks (devices
+# with their own faults); a fake's log is emptied before each check.
 . "$(dirname "$0")/lib.sh"
 
 KEY="mr-e2e-secret-$$-x7Q"
 LLM_LOG="$WORK/llm.log"
 export MOBILERUN_API_KEY="$KEY"
 
-# start_mr NAME CONFIG_JSON: a fresh fake Mobilerun called NAME (new phones, empty log
-# $WORK/NAME.log) with that config; sets NAME_URL (see start_server)
-start_mr() {
-    stop_server "$1"
+# launch NAME SCRIPT ARGS...: start a fake server from tests/fakes/SCRIPT in the background
+# (as start_server does, without waiting for it); ready_all waits for every launched one and
+# sets NAME_URL. Starting them all at once saves the interpreter's start-up time.
+LAUNCHED=""
+launch() {
+    name=$1
+    script=$2
+    shift 2
+    rm -f "$WORK/$name.port"
+    "$TL_PYTHON" "$TL_TESTS/fakes/$script" --port-file "$WORK/$name.port" "$@" \
+        2>"$WORK/$name.err" &
+    SERVER_PIDS="$SERVER_PIDS $!"
+    LAUNCHED="$LAUNCHED $name"
+}
+ready_all() {
+    for name in $LAUNCHED; do
+        for _ in $(seq 1 200); do
+            [ -s "$WORK/$name.port" ] && break
+            sleep 0.05
+        done
+        [ -s "$WORK/$name.port" ] || fail "fake server $name did not start: $(cat "$WORK/$name.err")"
+        eval "${name}_URL=http://127.0.0.1:$(cat "$WORK/$name.port")"
+    done
+}
+
+# launch_mr NAME CONFIG_JSON: a fake Mobilerun called NAME (its own phones, log $WORK/NAME.log)
+launch_mr() {
     printf '%s\n' "$2" >"$WORK/$1.json"
     : >"$WORK/$1.log"
-    start_server "$1" fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/$1.json" \
-        --key "$KEY" --log "$WORK/$1.log" --idle-timeout 60
+    launch "$1" fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/$1.json" --key "$KEY" \
+        --log "$WORK/$1.log" --idle-timeout 60
 }
 
 # use_mr NAME: point taploop (MOBILERUN_BASE_URL) and the log checks (MR_LOG) at fake NAME
@@ -31,15 +54,6 @@ use_mr() {
     eval "url=\${${1}_URL}"
     export MOBILERUN_BASE_URL="$url/v1"
     MR_LOG="$WORK/$1.log"
-}
-
-# start_llm SCRIPT: the scripted LLM server without the schema check (start_fake has it),
-# logging to $LLM_LOG; sets LLM_V1
-start_llm() {
-    stop_server LLM
-    : >"$LLM_LOG"
-    start_server LLM fake_openai.py --script "$1" --log "$LLM_LOG" --idle-timeout 60
-    LLM_V1="$LLM_URL/v1"
 }
 
 # a new check: empty the fake's log
@@ -77,17 +91,25 @@ wait_log() {
     fail "timed out waiting for '$2' in $1"
 }
 
-# run_signal SIGNAL WAIT_FILE WAIT_TEXT CMD...: run CMD in the background, send SIGNAL once
-# WAIT_FILE shows WAIT_TEXT, and check that it exits 130
+# wait_lines FILE N: wait (up to 10 s) until FILE has more than N lines
+wait_lines() {
+    for _ in $(seq 1 200); do
+        [ "$(wc -l <"$1")" -gt "$2" ] && return 0
+        sleep 0.05
+    done
+    fail "timed out waiting for line $(($2 + 1)) of $1"
+}
+
+# run_signal SIGNAL UNTIL CMD...: run CMD in the background, send SIGNAL once the shell
+# command UNTIL returns, and check that CMD exits 130
 run_signal() {
     sig=$1
-    file=$2
-    text=$3
-    shift 3
+    until=$2
+    shift 2
     set +e
     "$@" >"$OUT" 2>"$ERR" &
     pid=$!
-    wait_log "$file" "$text"
+    eval "$until"
     sleep 0.1
     kill -"$sig" "$pid"
     wait "$pid"
@@ -96,41 +118,26 @@ run_signal() {
     [ "$got" = 130 ] || fail "exit $got after SIG$sig, wanted 130: $*"
 }
 
-cat >"$WORK/ok.json" <<'EOF'
-{"replies": [{"tool": "done", "args": {"success": true, "message": "nothing to do"}}]}
+# One LLM script for every run, consumed in order: the Dark theme goal, a run that succeeds at
+# once, one that fails, and two that are interrupted while the model "thinks".
+cat >"$WORK/llm.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}, "content": "Settings has the Dark theme switch."},
+  {"tool": "scroll", "args": {"direction": "down"}, "until_listed": "Display"},
+  {"tool": "tap", "tap_text": "Display"},
+  {"tool": "tap", "tap_text": "Dark theme"},
+  {"tool": "done", "args": {"success": true, "message": "Dark theme is on."}},
+  {"tool": "done", "args": {"success": true, "message": "nothing to do"}},
+  {"tool": "done", "args": {"success": false, "message": "cannot do it"}},
+  {"tool": "done", "args": {"success": true, "message": "late"}, "delay_ms": 20000},
+  {"tool": "done", "args": {"success": true, "message": "late"}, "delay_ms": 20000}
+]}
 EOF
-cat >"$WORK/no.json" <<'EOF'
-{"replies": [{"tool": "done", "args": {"success": false, "message": "cannot do it"}}]}
-EOF
-cat >"$WORK/slow.json" <<'EOF'
-{"replies": [{"tool": "done", "args": {"success": true, "message": "late"}, "delay_ms": 20000}]}
-EOF
+: >"$LLM_LOG"
+launch LLM fake_openai.py --script "$WORK/llm.json" --log "$LLM_LOG" --idle-timeout 60
 
-# Two slow checks run in the background, each against its own fake, while the others go on:
-# a device call that keeps failing with 500 (four attempts with backoff), and the driver
-# conformance test (tests/drivers/test_driver_conformance.c) run with the fake configured.
-start_mr FAILING '{"devices": [{"id": "dev-4", "state": "ready"}],
-  "faults": [{"method": "POST", "path": "/devices/dev-4/global", "status": 500, "always": true}]}'
-(
-    set +e
-    MOBILERUN_BASE_URL="$FAILING_URL/v1" "$TAPLOOP" act press_key home --driver mobilerun \
-        >"$WORK/failing.out" 2>"$WORK/failing.err"
-    echo $? >"$WORK/failing.rc"
-) &
-BG_FAILING=$!
-conformance="$(dirname "$TAPLOOP")/tests/drivers_test_driver_conformance"
-[ -x "$conformance" ] || fail "no $conformance"
-start_mr CONFORMANCE '{"devices": [{"id": "dev-1", "state": "ready"}]}'
-(
-    set +e
-    MOBILERUN_BASE_URL="$CONFORMANCE_URL/v1" "$conformance" --jobs 1 --verbose \
-        >"$WORK/conformance.out" 2>"$WORK/conformance.err"
-    echo $? >"$WORK/conformance.rc"
-) &
-BG_CONFORMANCE=$!
-
-# dev-1: the first ready device; dev-2 answers slowly; dev-3 has transient faults
-start_mr MR '{"devices": [
+# MAIN: dev-1 is the first ready device; dev-2 answers slowly; dev-3 has transient faults
+launch_mr MAIN '{"devices": [
   {"id": "dev-1", "name": "Pixel 7", "state": "ready", "type": "dedicated_physical_device"},
   {"id": "dev-2", "state": "ready"}, {"id": "dev-3", "state": "ready"}],
  "provision": {"ready_after_ms": 200},
@@ -140,19 +147,50 @@ start_mr MR '{"devices": [
   {"method": "GET", "path": "/devices/dev-3/ui-state", "status": 503, "times": 1},
   {"method": "GET", "path": "/devices/dev-3/screenshot", "truncate": true, "times": 1},
   {"method": "POST", "path": "/devices/dev-3/tap", "status": 429, "retry_after": 1, "times": 1}]}'
-use_mr MR
+# PHONE: a phone whose Portal app reconnects 400 ms into the first wait; devices created here
+# never become ready
+launch_mr PHONE '{"devices": [{"id": "ph-1", "name": "My phone", "state": "disconnected",
+                               "ready_after_ms": 400}],
+                  "provision": {"ready_after_ms": 60000}, "wait_max_ms": 500}'
+# EMPTY: no devices; creating one is refused twice (plan limit, then credits)
+launch_mr EMPTY '{"devices": [], "faults": [
+  {"method": "POST", "path": "/devices", "status": 403, "times": 1},
+  {"method": "POST", "path": "/devices", "status": 402, "times": 1}]}'
+# PAGES: five devices, two per page
+launch_mr PAGES '{"page_size": 2, "devices": [
+  {"id": "a1", "name": "Pixel 7", "state": "ready", "type": "dedicated_physical_device"},
+  {"id": "b2", "name": "Old phone", "state": "disconnected", "type": "dedicated_physical_device"},
+  {"id": "c3", "name": "Cloud", "state": "creating", "type": "dedicated_emulated_device"},
+  {"id": "d4", "name": "Gone", "state": "terminated", "type": "dedicated_premium_device"},
+  {"id": "e5", "name": "Spare", "state": "ready", "type": "dedicated_emulated_device"}]}'
+# FAILING and CONFORMANCE serve two slow checks run in the background while the others go on:
+# a device call that keeps failing with 500 (four attempts with backoff), and the driver
+# conformance test (tests/drivers/test_driver_conformance.c) run with the fake configured.
+launch_mr FAILING '{"devices": [{"id": "dev-4", "state": "ready"}],
+  "faults": [{"method": "POST", "path": "/devices/dev-4/global", "status": 500, "always": true}]}'
+launch_mr CONFORMANCE '{"devices": [{"id": "dev-1", "state": "ready"}]}'
+ready_all
+LLM_V1="$LLM_URL/v1"
 
+(
+    set +e
+    MOBILERUN_BASE_URL="$FAILING_URL/v1" "$TAPLOOP" act press_key home --driver mobilerun \
+        >"$WORK/failing.out" 2>"$WORK/failing.err"
+    echo $? >"$WORK/failing.rc"
+) &
+BG_FAILING=$!
+conformance="$(dirname "$TAPLOOP")/tests/drivers_test_driver_conformance"
+[ -x "$conformance" ] || fail "no $conformance"
+(
+    set +e
+    MOBILERUN_BASE_URL="$CONFORMANCE_URL/v1" "$conformance" --jobs 1 --verbose \
+        >"$WORK/conformance.out" 2>"$WORK/conformance.err"
+    echo $? >"$WORK/conformance.rc"
+) &
+BG_CONFORMANCE=$!
+
+use_mr MAIN
 check "Dark theme on the fake phone"
-cat >"$WORK/dark.json" <<'EOF'
-{"replies": [
-  {"tool": "start_app", "args": {"package": "com.android.settings"}, "content": "Settings has the Dark theme switch."},
-  {"tool": "scroll", "args": {"direction": "down"}, "until_listed": "Display"},
-  {"tool": "tap", "tap_text": "Display"},
-  {"tool": "tap", "tap_text": "Dark theme"},
-  {"tool": "done", "args": {"success": true, "message": "Dark theme is on."}}
-]}
-EOF
-start_llm "$WORK/dark.json"
 run 0 "$TAPLOOP" run "Turn on Dark theme" --driver mobilerun --llm-url "$LLM_V1" \
     --out "$WORK/dark" --json
 json '.success == true and .status == "completed" and .device == "dev-1" and
@@ -204,9 +242,9 @@ err_has "app org.taploop.missing is not installed on device dev-1"
 no_violations
 
 check "a temporary device is terminated after a successful run"
-start_llm "$WORK/ok.json"
 run 0 "$TAPLOOP" run "Check the phone" --driver mobilerun --provision dedicated_emulated_device \
     --apps "com.example.notes, com.android.contacts" --llm-url "$LLM_V1" --no-trace --json
+json '.message == "nothing to do"'
 dev=$(jq -r .device "$OUT")
 case "$dev" in prov-*) ;; *) fail "the run did not use the provisioned device: $dev" ;; esac
 err_has "terminated the temporary device $dev"
@@ -220,19 +258,19 @@ mr_json '(map(select(.method == "DELETE")) | length == 1 and .[0].path == "/v1/d
 no_violations
 
 check "... after a failed run"
-start_llm "$WORK/no.json"
 run 1 "$TAPLOOP" run "Check the phone" --driver mobilerun --provision dedicated_physical_device \
     --llm-url "$LLM_V1" --no-trace --json
-json '.status == "failed"'
+json '.status == "failed" and .message == "cannot do it"'
 dev=$(jq -r .device "$OUT")
 mr_json 'map(select(.method == "DELETE" and .path == "/v1/devices/'"$dev"'")) | length == 1'
 mr_json 'map(select(.method == "POST" and .path == "/v1/devices"))[0].body.apps == []'
 
 for sig in INT TERM; do
     check "... on SIG$sig while the model thinks"
-    start_llm "$WORK/slow.json"
-    run_signal "$sig" "$LLM_LOG" '"n": 1' "$TAPLOOP" run "Check the phone" --driver mobilerun \
-        --provision dedicated_premium_device --llm-url "$LLM_V1" --out "$WORK/sig$sig" --json
+    seen=$(wc -l <"$LLM_LOG")
+    run_signal "$sig" "wait_lines '$LLM_LOG' $seen" "$TAPLOOP" run "Check the phone" \
+        --driver mobilerun --provision dedicated_premium_device --llm-url "$LLM_V1" \
+        --out "$WORK/sig$sig" --json
     json '.status == "interrupted"'
     dev=$(jq -r .device "$OUT")
     mr_json 'map(select(.method == "DELETE" and .path == "/v1/devices/'"$dev"'")) | length == 1'
@@ -240,30 +278,23 @@ for sig in INT TERM; do
     no_key "$OUT" "$ERR" "$WORK/sig$sig"
 done
 no_violations
-stop_server LLM
 
 check "a rejected key: exit 3, the message names MOBILERUN_API_KEY, the key is shown nowhere"
-start_llm "$WORK/ok.json"
 GOOD_KEY=$KEY
 KEY="mr-wrong-secret-$$-k9"
 run 3 env MOBILERUN_API_KEY="$KEY" "$TAPLOOP" run "Check the phone" --driver mobilerun \
     --llm-url "$LLM_V1" --out "$WORK/badkey" --json
 err_has "401 Unauthorized: the API key was rejected (check MOBILERUN_API_KEY)"
 json '.status == "error" and (.message | contains("MOBILERUN_API_KEY"))'
-no_key "$OUT" "$ERR" "$WORK/badkey" "$MR_LOG"
+no_key "$OUT" "$ERR" "$WORK/badkey" "$MR_LOG" "$LLM_LOG"
 run 3 env MOBILERUN_API_KEY="$KEY" "$TAPLOOP" devices --driver mobilerun
 err_has "check MOBILERUN_API_KEY"
 no_key "$OUT" "$ERR"
 KEY=$GOOD_KEY
 run 2 env -u MOBILERUN_API_KEY "$TAPLOOP" observe --driver mobilerun
 err_has "MOBILERUN_API_KEY is not set"
-stop_server LLM
 
-# ph-1: a phone whose Portal app reconnects 400 ms into the first wait; provisioning never ends
-start_mr MR '{"devices": [{"id": "ph-1", "name": "My phone", "state": "disconnected", "ready_after_ms": 400}],
-           "provision": {"ready_after_ms": 60000}, "wait_max_ms": 500}'
-use_mr MR
-
+use_mr PHONE
 check "a temporary device that never becomes ready: the wait times out, the device is terminated"
 run 3 "$TAPLOOP" run "Check the phone" --driver mobilerun --provision dedicated_emulated_device \
     --timeout 1 --llm-url "http://127.0.0.1:9/v1" --no-trace
@@ -272,8 +303,9 @@ err_has "terminated the temporary device prov-"
 mr_json 'map(select(.method == "DELETE")) | length == 1 and (.[0].path | startswith("/v1/devices/prov-"))'
 
 check "... and on SIGINT while waiting for it"
-run_signal INT "$ERR" "waiting up to" "$TAPLOOP" run "Check the phone" --driver mobilerun \
-    --provision dedicated_emulated_device --llm-url "http://127.0.0.1:9/v1" --no-trace
+run_signal INT "wait_log '$ERR' 'waiting up to'" "$TAPLOOP" run "Check the phone" \
+    --driver mobilerun --provision dedicated_emulated_device --llm-url "http://127.0.0.1:9/v1" \
+    --no-trace
 mr_json 'map(select(.method == "DELETE")) | length == 1 and .[0].status == 200'
 err_has "terminated the temporary device prov-"
 no_violations
@@ -290,10 +322,7 @@ err_has "device ph-1 is ready"
 mr_json 'map(select(.path == "/v1/devices/ph-1/wait")) | length >= 1'
 no_violations
 
-start_mr MR '{"devices": [], "faults": [{"method": "POST", "path": "/devices", "status": 403, "times": 1},
-                                    {"method": "POST", "path": "/devices", "status": 402, "times": 1}]}'
-use_mr MR
-
+use_mr EMPTY
 check "no devices at all: the reference's advice"
 run 3 "$TAPLOOP" observe --driver mobilerun
 err_has "no devices on this account: connect a phone with the Droidrun Portal app"
@@ -307,14 +336,7 @@ err_has "402 Payment Required: not enough credits"
 mr_json 'map(select(.method == "DELETE")) | length == 0'
 no_violations
 
-start_mr MR '{"page_size": 2, "devices": [
-  {"id": "a1", "name": "Pixel 7", "state": "ready", "type": "dedicated_physical_device"},
-  {"id": "b2", "name": "Old phone", "state": "disconnected", "type": "dedicated_physical_device"},
-  {"id": "c3", "name": "Cloud", "state": "creating", "type": "dedicated_emulated_device"},
-  {"id": "d4", "name": "Gone", "state": "terminated", "type": "dedicated_premium_device"},
-  {"id": "e5", "name": "Spare", "state": "ready", "type": "dedicated_emulated_device"}]}'
-use_mr MR
-
+use_mr PAGES
 check "devices: table and --json over several pages"
 run 0 "$TAPLOOP" devices --driver mobilerun
 has "ID  NAME       STATE         TYPE"
