@@ -29,12 +29,38 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* What a second signal says before leaving, when a temporary device may be left running (the
+ * driver terminates it when the run winds down; leaving at once skips that). Written in normal
+ * context, read by the handler: `leftover_len` is set last and cleared first. */
+static char leftover[512];
+static volatile sig_atomic_t leftover_len;
+
 static void on_signal(int sig)
 {
     (void)sig;
-    if (interrupted)
-        _exit(TL_EXIT_INTR); /* a second signal: leave now */
+    if (interrupted) { /* a second signal: leave now */
+        if (leftover_len > 0) {
+            ssize_t w = write(STDERR_FILENO, leftover, (size_t)leftover_len);
+            (void)w;
+        }
+        _exit(TL_EXIT_INTR);
+    }
     interrupted = 1;
+}
+
+/* Set the second signal's message (NULL id: a device may exist, its id unknown yet). */
+static void set_leftover(const char *id)
+{
+    leftover_len = 0;
+    int n = id ? snprintf(leftover, sizeof(leftover),
+                          "taploop: exiting at once: the temporary device %s is NOT terminated: "
+                          "delete it at https://cloud.mobilerun.ai\n",
+                          id)
+               : snprintf(leftover, sizeof(leftover),
+                          "taploop: exiting at once: a temporary device may have been created "
+                          "and left running: check `taploop devices --driver mobilerun`\n");
+    if (n > 0)
+        leftover_len = n < (int)sizeof(leftover) ? n : (int)sizeof(leftover) - 1;
 }
 
 static void install_signals(void)
@@ -320,8 +346,16 @@ static int run(int argc, char **argv)
     }
 
     install_signals();
-    tl_driver_config dcfg = {.device = co.device, .fresh = true, .cancel = &interrupted};
+    tl_driver_config dcfg = {
+        .fresh = true, .cancel = &interrupted, .wait_timeout_ms = (int)(o.timeout_s * 1000)};
+    tl_cli_driver_config(&co, &dcfg);
+    if (co.provision)
+        set_leftover(NULL);
     rc = tl_driver_open(&drv, co.driver, &dcfg, &err);
+    if (rc == TL_OK && co.provision)
+        set_leftover(tl_driver_device(drv));
+    else
+        leftover_len = 0;
     if (rc == TL_OK) {
         tl_llm_config lcfg = {
             .base_url = llm_url,
@@ -360,7 +394,8 @@ done:
     tl_run_result_dispose(&res);
     tl_llm_free(llm);
     tl_cassette_close(cassette);
-    tl_driver_close(drv);
+    tl_driver_close(drv); /* on every path: a provisioned device is terminated here */
+    leftover_len = 0;
     tl_schema_free(schema);
     tl_prompts_dispose(&prompts);
     free(goal);
@@ -397,9 +432,18 @@ const struct tl_command tl_cmd_run = {
         "  --image-quality Q    (with --vision) JPEG quality 1..100 (default 75)\n"
         "  --json               print the result as one JSON object\n"
         "  --driver, --device   as for the other commands (sim starts from its initial state)\n"
+        "  --wait               wait for the device to become ready instead of failing\n"
+        "                       (bounded by --timeout)\n"
+        "  --provision TYPE     (mobilerun) create a temporary cloud device for this run and\n"
+        "                       terminate it when the run ends, however it ends; TYPE is\n"
+        "                       dedicated_emulated_device, dedicated_physical_device or\n"
+        "                       dedicated_premium_device\n"
+        "  --apps PKG,...       with --provision: apps to install on the new device\n"
         "  -q, -v               quieter / more verbose (-v shows the model's reasoning)\n"
         "\n"
         "Exit codes: 0 goal achieved, 1 not achieved (failed, max_steps, timeout), 2 usage or\n"
-        "configuration error, 3 device, network or cassette error, 130 interrupted.\n",
+        "configuration error, 3 device, network or cassette error, 130 interrupted (SIGINT or\n"
+        "SIGTERM; a second one exits at once).\n",
     .run = run,
+    .flags = TL_CMD_WAIT | TL_CMD_PROVISION,
 };

@@ -180,6 +180,10 @@ static void sim_close(tl_driver *d)
 static int sim_open(tl_driver **out, const tl_driver_config *cfg, tl_error *err)
 {
     const char *device = cfg->device && cfg->device[0] ? cfg->device : "sim";
+    if ((cfg->provision && cfg->provision[0]) || (cfg->apps && cfg->apps[0]))
+        return tl_error_set(err, TL_EUNSUPPORTED,
+                            "--provision, --apps: the sim driver cannot "
+                            "create temporary devices (mobilerun can)");
     struct sim_driver *s = calloc(1, sizeof(*s));
     if (!s)
         return tl_error_set(err, TL_ENOMEM, "sim: out of memory");
