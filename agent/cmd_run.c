@@ -77,6 +77,7 @@ struct run_opts {
     const struct tl_command *cmd;
     const char *llm_url, *model, *out, *record, *replay, *schema, *prompts;
     long max_steps, timeout_s;
+    long settle_max_ms, settle_window_ms; /* -1: not given */
     bool no_trace;
     bool vision, marks_set;
     tl_vision_options vision_opts;
@@ -99,7 +100,12 @@ enum {
     OPT_IMAGE_MAX,
     OPT_IMAGE_FORMAT,
     OPT_IMAGE_QUALITY,
+    OPT_SETTLE_MAX,
+    OPT_SETTLE_WINDOW,
 };
+
+#define SETTLE_MAX_LIMIT_MS    60000 /* --settle-max at most */
+#define SETTLE_WINDOW_LIMIT_MS 10000 /* --settle-window at most */
 
 static bool handle(int c, const char *arg, void *payload)
 {
@@ -156,6 +162,21 @@ static bool handle(int c, const char *arg, void *payload)
     case OPT_TIMEOUT:
         if (!tl_cli_parse_long(arg, 1, 7 * 86400, &o->timeout_s)) {
             tl_cli_usage(o->cmd, "--timeout takes seconds (1..604800), not '%s'", arg);
+            return false;
+        }
+        return true;
+    case OPT_SETTLE_MAX:
+        if (!tl_cli_parse_long(arg, 0, SETTLE_MAX_LIMIT_MS, &o->settle_max_ms)) {
+            tl_cli_usage(o->cmd,
+                         "--settle-max takes milliseconds (0..%d; 0: do not wait), not '%s'",
+                         SETTLE_MAX_LIMIT_MS, arg);
+            return false;
+        }
+        return true;
+    case OPT_SETTLE_WINDOW:
+        if (!tl_cli_parse_long(arg, 0, SETTLE_WINDOW_LIMIT_MS, &o->settle_window_ms)) {
+            tl_cli_usage(o->cmd, "--settle-window takes milliseconds (0..%d), not '%s'",
+                         SETTLE_WINDOW_LIMIT_MS, arg);
             return false;
         }
         return true;
@@ -275,12 +296,17 @@ static int run(int argc, char **argv)
         {"image-max", required_argument, NULL, OPT_IMAGE_MAX},
         {"image-format", required_argument, NULL, OPT_IMAGE_FORMAT},
         {"image-quality", required_argument, NULL, OPT_IMAGE_QUALITY},
+        {"settle-max", required_argument, NULL, OPT_SETTLE_MAX},
+        {"settle-window", required_argument, NULL, OPT_SETTLE_WINDOW},
         TL_CLI_COMMON_OPTIONS,
     };
     struct tl_cli_common co;
     tl_cli_common_init(&co);
-    struct run_opts o = {
-        .cmd = &tl_cmd_run, .max_steps = DEFAULT_MAX_STEPS, .timeout_s = DEFAULT_TIMEOUT_S};
+    struct run_opts o = {.cmd = &tl_cmd_run,
+                         .max_steps = DEFAULT_MAX_STEPS,
+                         .timeout_s = DEFAULT_TIMEOUT_S,
+                         .settle_max_ms = -1,
+                         .settle_window_ms = -1};
     int first;
     int ex = tl_cli_parse(&tl_cmd_run, argc, argv, opts, &co, handle, &o, &first);
     if (ex >= 0)
@@ -295,6 +321,16 @@ static int run(int argc, char **argv)
     if (!o.vision &&
         (o.marks_set || o.vision_opts.max_side || o.vision_opts.format || o.vision_opts.quality))
         return tl_cli_usage(&tl_cmd_run, "--marks, --no-marks and --image-* need --vision");
+    /* a window longer than the bound could never pass: every step would wait the whole bound */
+    long settle_max = o.settle_max_ms >= 0 ? o.settle_max_ms : TL_RUN_SETTLE_MAX_MS;
+    long settle_window = o.settle_window_ms >= 0 ? o.settle_window_ms : TL_RUN_SETTLE_WINDOW_MS;
+    if (settle_max > 0 && settle_window > settle_max)
+        return tl_cli_usage(
+            &tl_cmd_run,
+            "the settle window (%ld ms) is longer than the settle bound (%ld ms%s): "
+            "the screen could never settle; lower --settle-window or raise "
+            "--settle-max",
+            settle_window, settle_max, o.settle_max_ms >= 0 ? "" : ", the default");
 
     tl_error err;
     tl_error_clear(&err);
@@ -316,6 +352,9 @@ static int run(int argc, char **argv)
         .cancel = &interrupted,
         .vision = o.vision,
         .vision_opts = o.vision_opts,
+        /* the config's 0 means "the default"; "none" is negative there */
+        .settle_max_ms = settle_max ? settle_max : -1,
+        .settle_window_ms = settle_window ? settle_window : -1,
     };
     const char *llm_url = o.llm_url ? o.llm_url : env_or("OPENAI_BASE_URL", DEFAULT_LLM_URL);
     cfg.model = o.model ? o.model : env_or("TAPLOOP_MODEL", DEFAULT_MODEL);
@@ -430,6 +469,10 @@ const struct tl_command tl_cmd_run = {
         "  --image-max N        (with --vision) longest side of the image (default 1024)\n"
         "  --image-format F     (with --vision) jpeg (default) or png\n"
         "  --image-quality Q    (with --vision) JPEG quality 1..100 (default 75)\n"
+        "  --settle-max MS      after each action, poll the screen until it settles, at most\n"
+        "                       MS (default 3000; 0: do not wait, observe once)\n"
+        "  --settle-window MS   settled means unchanged for MS (default 200; 0: the same in\n"
+        "                       two observations in a row)\n"
         "  --json               print the result as one JSON object\n"
         "  --driver, --device   as for the other commands (sim starts from its initial state)\n"
         "  --wait               wait for the device to become ready instead of failing\n"

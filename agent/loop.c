@@ -170,32 +170,61 @@ static int observe_tree(struct run *r, tl_error *err)
 }
 
 /*
- * After an action: poll the tree until two observations in a row show the same screen, or the
- * bound passes. The last observation becomes the next step's. A device that answers at once
- * costs two tree fetches and no sleep.
+ * After an action: poll the tree until the screen has stayed the same for the settle window,
+ * that is until two observations that started at least `window` ms apart, with none between
+ * them showing anything else, show the same screen; or until the bound passes, when the step
+ * goes on with the last observation and records that the screen had not settled. The last
+ * observation becomes the next step's, so nothing is fetched twice.
+ *
+ * Polls are window/2 apart (a change is seen within half a window), never past the end of the
+ * window or the bound. A device slower to answer than the window (a cloud phone) settles after
+ * two fetches without sleeping; an immediate one (the sim) costs about one window.
+ * *settled: 1 settled, 0 the bound passed first, -1 not checked (no waiting, or an error).
  */
-static int settle(struct run *r, long *settle_ms, tl_error *err)
+static int settle(struct run *r, long *settle_ms, int *settled, tl_error *err)
 {
     long long t0 = tl_now_ms();
     long max = r->cfg->settle_max_ms ? r->cfg->settle_max_ms : TL_RUN_SETTLE_MAX_MS;
-    long poll = r->cfg->settle_poll_ms > 0 ? r->cfg->settle_poll_ms : TL_RUN_SETTLE_POLL_MS;
+    long window = r->cfg->settle_window_ms ? r->cfg->settle_window_ms : TL_RUN_SETTLE_WINDOW_MS;
+    if (window < 0)
+        window = 0;
+    long poll = window / 2 > TL_RUN_SETTLE_POLL_MIN_MS ? window / 2 : TL_RUN_SETTLE_POLL_MIN_MS;
+    *settled = -1;
     int rc = observe_tree(r, err);
     if (rc || max < 0) {
         *settle_ms = tl_now_ms() - t0;
         return rc;
     }
     uint64_t h = r->screen;
-    long wait = 0;
+    long long since = t0; /* when the first observation showing h started */
+    bool changing = false;
     for (;;) {
-        if (tl_sleep_ms(wait, r->cfg->cancel) != TL_OK)
-            return tl_error_set(err, TL_ECANCELED, "interrupted");
+        long long now = tl_now_ms();
+        long wait = poll;
+        if (!changing && since + window - now < wait)
+            wait = since + window - now > 0 ? (long)(since + window - now) : 0;
+        if (t0 + max - now < wait)
+            wait = t0 + max - now > 0 ? (long)(t0 + max - now) : 0;
+        if (tl_sleep_ms(wait, r->cfg->cancel) != TL_OK) {
+            rc = tl_error_set(err, TL_ECANCELED, "interrupted");
+            break;
+        }
+        long long start = tl_now_ms();
         rc = observe_tree(r, err);
         if (rc)
             break;
-        if (r->screen == h || tl_now_ms() - t0 >= max)
+        changing = r->screen != h;
+        if (changing) {
+            h = r->screen;
+            since = start;
+        } else if (start - since >= window) {
+            *settled = 1;
             break;
-        h = r->screen;
-        wait = poll; /* it is still changing: give it time */
+        }
+        if (tl_now_ms() - t0 >= max) {
+            *settled = 0;
+            break;
+        }
     }
     *settle_ms = tl_now_ms() - t0;
     return rc;
@@ -334,6 +363,7 @@ struct step_record {
     int image_w, image_h; /* --vision: the image the model saw (0 without) */
     size_t image_bytes;
     long llm_ms, act_ms, settle_ms, observe_ms;
+    int settled; /* after the action: 1 settled, 0 still changing at the bound, -1 not checked */
     long prompt_tokens, completion_tokens;
     int retries;
     tl_buf errors;    /* error observations, one per line */
@@ -421,8 +451,11 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
     rc |= tl_json_cstr(&line, result);
     rc |= tl_buf_printf(&line,
                         ",\"timings\":{\"observe_ms\":%ld,\"llm_ms\":%ld,\"act_ms\":%ld,"
-                        "\"settle_ms\":%ld,\"step_ms\":%ld}}",
-                        s->observe_ms, s->llm_ms, s->act_ms, s->settle_ms, step_ms);
+                        "\"settle_ms\":%ld,",
+                        s->observe_ms, s->llm_ms, s->act_ms, s->settle_ms);
+    if (s->settled >= 0)
+        rc |= tl_buf_printf(&line, "\"settled\":%s,", s->settled ? "true" : "false");
+    rc |= tl_buf_printf(&line, "\"step_ms\":%ld}}", step_ms);
     tl_error err;
     tl_error_clear(&err);
     if (rc == TL_OK)
@@ -807,6 +840,7 @@ static void run_steps(struct run *r)
         long long step_t0 = tl_now_ms();
         struct step_record s;
         memset(&s, 0, sizeof(s));
+        s.settled = -1;
         tl_buf_init(&s.errors, 0);
         tl_action_init(&s.action);
         utc_now(s.time);
@@ -872,7 +906,12 @@ static void run_steps(struct run *r)
             stop = true;
         }
         if (!stop) {
-            rc = settle(r, &s.settle_ms, &err);
+            rc = settle(r, &s.settle_ms, &s.settled, &err);
+            if (rc == TL_OK && s.settled == 0)
+                tl_log(TL_LOG_INFO,
+                       "step %d: the screen was still changing after %ld ms; going on with the "
+                       "last observation",
+                       step, s.settle_ms);
             if (rc) {
                 char msg[TL_ERROR_MSG_MAX + 32];
                 snprintf(msg, sizeof(msg), "step %d: %s", step, err.msg);
