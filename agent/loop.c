@@ -61,6 +61,7 @@ struct run {
     bool have_frame;       /* frame holds the current screen's image */
     tl_buf view_listing;   /* --vision: the listing in the image's pixels */
     tl_buf image_url;      /* --vision: the frame as a data: URL */
+    bool shot_fresh;       /* obs.screenshot is of the screen in ui (fetched with the tree) */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -148,13 +149,18 @@ static void finish(struct run *r, int code, const char *status, bool success, co
 
 /* ---- observation -------------------------------------------------------------------------- */
 
+static bool wants_screenshots(const struct run *r);
+
 /*
  * Observe and index the screen; write its listing (the prompt shows it) and hash it with the
  * foreground package: what "the screen changed" means for settling and stuck detection.
  */
-static int observe_tree(struct run *r, tl_error *err)
+static int observe_tree(struct run *r, bool with_shot, tl_error *err)
 {
-    int rc = tl_observe(r->drv, 0, &r->cfg->ui_opts, &r->obs, r->ui, err);
+    with_shot = with_shot && wants_screenshots(r);
+    int rc = tl_observe(r->drv, with_shot ? TL_OBSERVE_SCREENSHOT : 0, &r->cfg->ui_opts, &r->obs,
+                        r->ui, err);
+    r->shot_fresh = rc == TL_OK && with_shot && r->obs.screenshot.len > 0;
     if (rc)
         return rc;
     tl_buf_clear(&r->listing);
@@ -178,7 +184,8 @@ static int observe_tree(struct run *r, tl_error *err)
  *
  * Polls are window/2 apart (a change is seen within half a window), never past the end of the
  * window or the bound. A device slower to answer than the window (a cloud phone) settles after
- * two fetches without sleeping; an immediate one (the sim) costs about one window.
+ * two fetches without sleeping; an immediate one (the sim) costs about one window. The poll
+ * expected to be the last also fetches the screenshot when one is wanted (see take_screenshot).
  * *settled: 1 settled, 0 the bound passed first, -1 not checked (no waiting, or an error).
  */
 static int settle(struct run *r, long *settle_ms, int *settled, tl_error *err)
@@ -190,7 +197,7 @@ static int settle(struct run *r, long *settle_ms, int *settled, tl_error *err)
         window = 0;
     long poll = window / 2 > TL_RUN_SETTLE_POLL_MIN_MS ? window / 2 : TL_RUN_SETTLE_POLL_MIN_MS;
     *settled = -1;
-    int rc = observe_tree(r, err);
+    int rc = observe_tree(r, max < 0, err); /* no waiting: this is the step's observation */
     if (rc || max < 0) {
         *settle_ms = tl_now_ms() - t0;
         return rc;
@@ -210,7 +217,11 @@ static int settle(struct run *r, long *settle_ms, int *settled, tl_error *err)
             break;
         }
         long long start = tl_now_ms();
-        rc = observe_tree(r, err);
+        /* A poll that will end the settling if the screen holds (the window has passed, or
+         * the bound) fetches the screenshot with the tree, concurrently where the driver can:
+         * the step then waits for the slower of the two, not for their sum. */
+        bool last = (!changing && start - since >= window) || start - t0 >= max;
+        rc = observe_tree(r, last, err);
         if (rc)
             break;
         changing = r->screen != h;
@@ -778,9 +789,15 @@ static void take_screenshot(struct run *r, int step, struct step_record *s)
     tl_observation_init(&shot);
     tl_error err;
     tl_error_clear(&err);
-    int rc = tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err);
+    int rc = TL_OK;
+    const tl_observation *o = &r->obs; /* fetched with the tree: the usual case */
+    if (!r->shot_fresh) {
+        /* the last poll was not the one expected to be: fetch it now */
+        rc = tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err);
+        o = &shot;
+    }
     if (rc == TL_OK && r->cfg->vision) {
-        rc = tl_vision_prepare(&r->frame, shot.screenshot.data, shot.screenshot.len, r->ui,
+        rc = tl_vision_prepare(&r->frame, o->screenshot.data, o->screenshot.len, r->ui,
                                &r->cfg->vision_opts, &err);
         tl_buf_clear(&r->image_url);
         if (rc == TL_OK && tl_vision_data_url(&r->frame, &r->image_url) != TL_OK)
@@ -803,8 +820,7 @@ static void take_screenshot(struct run *r, int step, struct step_record *s)
                                 tl_image_mime(r->frame.format), s->screenshot,
                                 sizeof(s->screenshot), &err);
         else
-            rc = tl_trace_screenshot(r->trace, step, &shot, s->screenshot, sizeof(s->screenshot),
-                                     &err);
+            rc = tl_trace_screenshot(r->trace, step, o, s->screenshot, sizeof(s->screenshot), &err);
     }
     if (rc != TL_OK)
         tl_log(TL_LOG_INFO, "step %d: no screenshot: %s", step, err.msg);
@@ -817,7 +833,7 @@ static void run_steps(struct run *r)
     tl_error err;
     tl_error_clear(&err);
     long long t0 = tl_now_ms();
-    int rc = observe_tree(r, &err);
+    int rc = observe_tree(r, true, &err);
     long observe_ms = tl_now_ms() - t0;
     if (rc) {
         finish(r, rc, rc == TL_ECANCELED ? "interrupted" : "error", false, err.msg);

@@ -224,6 +224,25 @@ mr_json '(map(select(.path | endswith("/ui-state"))) | .[0]) as $t |
          $t.start < $s.end and $s.start < $t.end and $t.conn != $s.conn'
 no_violations
 
+check "in a run, each step's screenshot is fetched together with its tree"
+cat >"$WORK/llm-conc.json" <<'JSON'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}},
+  {"tool": "done", "args": {"success": true, "message": "Settings is open."}}
+]}
+JSON
+start_fake "$WORK/llm-conc.json"
+run 0 "$TAPLOOP" run "Open Settings" --driver mobilerun --device dev-2 --llm-url "$FAKE_URL" \
+    --out "$WORK/conc" --json
+stop_fake
+json '.success == true and .steps == 2'
+# one screenshot per step, each overlapping a tree request on the other connection
+mr_json '[.[] | select(.path | endswith("/screenshot"))] as $s |
+         [.[] | select(.path | endswith("/ui-state"))] as $t |
+         ($s | length) == 2 and
+         all($s[]; . as $x | any($t[]; .start < $x.end and $x.start < .end and .conn != $x.conn))'
+no_violations
+
 check "transient 503, 429 and truncated answers are retried"
 run 0 "$TAPLOOP" observe --driver mobilerun --device dev-3 --screenshot "$WORK/shot3.png"
 has '[1] TextView "Settings"'
