@@ -165,6 +165,16 @@ static tl_driver *open_or_skip(const char *name, tl_driver_config *cfg)
 {
     tl_driver *d = NULL;
     tl_error err;
+    /* The adb driver runs here only against a fake adb server that the caller names
+     * (tests/e2e/test_adb.sh starts tests/fakes/fake_adb.py and sets the variable): a unit test
+     * must never act on a developer's real phone through their running adb server. */
+    if (strcmp(name, "adb") == 0) {
+        const char *fake = getenv("TAPLOOP_TEST_ADB_SERVER_SOCKET");
+        if (!fake || !fake[0])
+            cr_skip("adb: no fake adb server here (TAPLOOP_TEST_ADB_SERVER_SOCKET is unset; "
+                    "tests/e2e/test_adb.sh runs this test against tests/fakes/fake_adb.py)");
+        cr_assert_eq(setenv("ADB_SERVER_SOCKET", fake, 1), 0);
+    }
     int rc = tl_driver_open(&d, name, cfg, &err);
     if (rc == TL_EUSAGE && names_env_var(err.msg))
         cr_skip("%s: not configured here (%s)", name, err.msg);
