@@ -351,7 +351,7 @@ int tl_shell_read_file(tl_buf *out, const char *path, size_t offset, size_t len)
 
 int tl_shell_file_size(tl_buf *out, const char *path)
 {
-    int rc = tl_buf_puts(out, "wc -c < ");
+    int rc = tl_buf_puts(out, "stat -c %s ");
     return rc ? rc : tl_shell_quote(out, path);
 }
 

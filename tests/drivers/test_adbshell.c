@@ -370,7 +370,7 @@ Test(adbshell, dump_and_read)
     cr_assert_str_eq(b.data, "tail -c +65537 '/f' | head -c 65536");
     tl_buf_clear(&b);
     tl_shell_file_size(&b, "/f");
-    cr_assert_str_eq(b.data, "wc -c < '/f'");
+    cr_assert_str_eq(b.data, "stat -c %s '/f'");
     tl_buf_dispose(&b);
 }
 
@@ -449,7 +449,7 @@ Test(adbshell, parse_size)
     cr_assert_eq(tl_shell_parse_size("12 x", 4, &v, &err), TL_EBADRESP);
     cr_assert_eq(tl_shell_parse_size("", 0, &v, &err), TL_EBADRESP);
     cr_assert_eq(tl_shell_parse_size("99999999999999999999999", 23, &v, &err), TL_EBADRESP);
-    const char *nf = "wc: /sdcard/x: No such file or directory\n";
+    const char *nf = "stat: /sdcard/x: No such file or directory\n";
     cr_assert_eq(tl_shell_parse_size(nf, strlen(nf), &v, &err), TL_EBADRESP);
     cr_assert_not_null(strstr(err.msg, "No such file"), "%s", err.msg);
 }
