@@ -142,19 +142,35 @@ static void ask_display_size(struct adb_driver *a)
     tl_buf_dispose(&out);
 }
 
+/*
+ * Dump the tree and read it back in one shell invocation: `uiautomator dump P && cat P`. The
+ * dump's message comes before the document, so it is checked on the output before the XML:
+ * when uiautomator fails but exits 0 (it does), `cat` prints the previous dump, which must not
+ * be taken for the current screen.
+ */
 static int dump_tree(struct adb_driver *a, tl_buf *tree, tl_error *err)
 {
     tl_buf cmd, out;
     tl_buf_init(&cmd, 0);
     tl_buf_init(&out, SHELL_MAX);
     int status = -1;
-    int rc = tl_shell_dump_ui(&cmd, TL_SHELL_DUMP_PATH) ? oom(err) : TL_OK;
+    size_t start = 0, len = 0;
+    int rc = TL_OK;
+    if (tl_shell_dump_ui(&cmd, TL_SHELL_DUMP_PATH) || tl_buf_puts(&cmd, " && ") ||
+        tl_shell_read_file(&cmd, TL_SHELL_DUMP_PATH, 0, 0))
+        rc = oom(err);
     for (int attempt = 1; rc == TL_OK; attempt++) {
         rc = run_shell(a, &cmd, "uiautomator dump", &out, &status, err);
-        if (rc == TL_OK)
-            rc = tl_shell_check_dump(out.data ? out.data : "", out.len, err);
+        if (rc != TL_OK)
+            break;
+        const char *text = out.data ? out.data : "";
+        tl_error xml_err;
+        bool have_xml = tl_shell_find_xml(text, out.len, &start, &len, &xml_err) == TL_OK;
+        rc = tl_shell_check_dump(text, have_xml ? start : out.len, err);
         if (rc == TL_OK && status != 0)
             rc = command_failed(a, "uiautomator dump", status, &out, err);
+        if (rc == TL_OK && !have_xml)
+            rc = tl_error_set(err, xml_err.code, "adb: %s: %s", a->base.device, xml_err.msg);
         if (rc != TL_ENOTREADY || attempt >= DUMP_ATTEMPTS)
             break;
         tl_log(TL_LOG_DEBUG, "adb: %s; trying again", err->msg);
@@ -163,17 +179,6 @@ static int dump_tree(struct adb_driver *a, tl_buf *tree, tl_error *err)
         else
             rc = TL_OK;
     }
-    if (rc == TL_OK) {
-        tl_buf_clear(&cmd);
-        rc = tl_shell_read_file(&cmd, TL_SHELL_DUMP_PATH, 0, 0) ? oom(err) : TL_OK;
-    }
-    if (rc == TL_OK)
-        rc = run_shell(a, &cmd, "reading the UI dump", &out, &status, err);
-    if (rc == TL_OK && status != 0)
-        rc = command_failed(a, "reading the UI dump", status, &out, err);
-    size_t start = 0, len = 0;
-    if (rc == TL_OK)
-        rc = tl_shell_find_xml(out.data ? out.data : "", out.len, &start, &len, err);
     if (rc == TL_OK) {
         tl_buf_clear(tree);
         if (tl_buf_append(tree, out.data + start, len) != TL_OK)

@@ -732,6 +732,9 @@ Test(adb_driver, list_devices)
 
 /* ---- the driver: the commands it sends ------------------------------------------------------ */
 
+#define DUMP                                                                                   \
+    "shell:uiautomator dump '/sdcard/window_dump.xml' && cat '/sdcard/window_dump.xml'; echo " \
+    ":taploop-exit=$?"
 #define T(serial)                                                         \
     {                                                                     \
         .expect = "host:transport:" serial, .reply = "OKAY", .next = true \
@@ -888,8 +891,15 @@ Test(adb_driver, observe)
         "clickable=\"true\" enabled=\"true\" focusable=\"true\" focused=\"false\" "
         "scrollable=\"false\" long-clickable=\"false\" password=\"false\" selected=\"false\" "
         "bounds=\"[0,0][1080,200]\" /></hierarchy>";
-    char r[64], cat[1200];
-    snprintf(cat, sizeof(cat), "OKAY%s:taploop-exit=0\n", xml);
+    char r[64], cat[1200], stale[1200];
+    snprintf(cat, sizeof(cat),
+             "OKAYUI hierchary dumped to: /sdcard/window_dump.xml\n%s"
+             ":taploop-exit=0\n",
+             xml);
+    snprintf(stale, sizeof(stale),
+             "OKAYERROR: null root node returned by UiTestAutomationBridge.\n"
+             "%s:taploop-exit=0\n",
+             xml);
     static const char png[] = "OKAY\x89PNG\r\n\x1a\n\0\0\0\0IEND\xae\x42\x60\x82";
     const exchange ex[] = {
         {.expect = "host:devices-l", .reply = okay_block(r, sizeof(r), "S device\n")},
@@ -897,13 +907,12 @@ Test(adb_driver, observe)
         {.expect = "shell:wm size; echo :taploop-exit=$?",
          .reply = "OKAYPhysical size: 1080x2400\n:taploop-exit=0\n"},
         T("S"),
-        {.expect = "shell:uiautomator dump '/sdcard/window_dump.xml'; echo :taploop-exit=$?",
-         .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
+        {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
         T("S"),
-        {.expect = "shell:uiautomator dump '/sdcard/window_dump.xml'; echo :taploop-exit=$?",
-         .reply = "OKAYUI hierchary dumped to: /sdcard/window_dump.xml\n:taploop-exit=0\n"},
+        /* uiautomator failed but exited 0, so cat printed the previous dump: not taken */
+        {.expect = DUMP, .reply = stale},
         T("S"),
-        {.expect = "shell:cat '/sdcard/window_dump.xml'; echo :taploop-exit=$?", .reply = cat},
+        {.expect = DUMP, .reply = cat},
         T("S"),
         {.expect = "exec:screencap -p", .reply = png, .reply_len = sizeof(png) - 1},
         T("S"),
@@ -925,6 +934,48 @@ Test(adb_driver, observe)
     /* a PNG cut short is refused */
     cr_assert_eq(tl_driver_observe(d, TL_OBSERVE_SCREENSHOT, &o, &err), TL_EBADRESP);
     cr_assert_not_null(strstr(err.msg, "whole PNG"), "%s", err.msg);
+    tl_observation_dispose(&o);
+    tl_driver_close(d);
+    server_stop(&s);
+    cr_assert_eq(s.nreq, 13);
+}
+
+Test(adb_driver, observe_gives_up)
+{
+    char r[64];
+    const exchange ex[] = {
+        {.expect = "host:devices-l", .reply = okay_block(r, sizeof(r), "S device\n")},
+        T("S"),
+        {.expect = "shell:wm size; echo :taploop-exit=$?",
+         .reply = "OKAY/system/bin/sh: wm: not found\n:taploop-exit=127\n"},
+        T("S"),
+        {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
+        T("S"),
+        {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
+        T("S"),
+        {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
+        T("S"),
+        {.expect = DUMP,
+         .reply = "OKAYUI hierchary dumped to: /sdcard/window_dump.xml\n"
+                  "cat: /sdcard/window_dump.xml: No such file\n:taploop-exit=1\n"},
+        T("S"),
+        {.expect = DUMP,
+         .reply = "OKAYUI hierchary dumped to: /sdcard/window_dump.xml\n"
+                  "<?xml version='1.0'?><hierarchy><node>:taploop-exit=0\n"},
+    };
+    fake_server s;
+    tl_driver *d = open_s(&s, ex, N(ex));
+    tl_error err;
+    tl_observation o;
+    tl_observation_init(&o);
+    cr_assert_eq(tl_driver_observe(d, TL_OBSERVE_TREE, &o, &err), TL_ENOTREADY, "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "could not get idle state"), "%s", err.msg);
+    cr_assert_eq(o.display_w, 0, "wm size failed: the size is unknown, not an error");
+    cr_assert_eq(tl_driver_observe(d, TL_OBSERVE_TREE, &o, &err), TL_EBADRESP, "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "exit status 1"), "%s", err.msg);
+    cr_assert_eq(tl_driver_observe(d, TL_OBSERVE_TREE, &o, &err), TL_EBADRESP, "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "no complete uiautomator XML"), "%s", err.msg);
+    cr_assert_eq(o.tree.len, 0);
     tl_observation_dispose(&o);
     tl_driver_close(d);
     server_stop(&s);
