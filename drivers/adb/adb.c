@@ -14,6 +14,8 @@
 #include "drivers/adbshell.h"
 #include "drivers/driver_int.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,29 @@ static int screencap(struct adb_driver *a, tl_buf *png, tl_error *err)
     return rc;
 }
 
+/* The screenshot half of an observation, run in its own thread while the tree is dumped. */
+struct shot_job {
+    struct adb_driver *a;
+    tl_buf *png;
+    tl_error err;
+    int rc;
+    uint32_t ms;
+};
+
+static void *shot_thread(void *arg)
+{
+    struct shot_job *j = arg;
+    long long t0 = tl_now_ms();
+    j->rc = screencap(j->a, j->png, &j->err);
+    j->ms = (uint32_t)(tl_now_ms() - t0);
+    return NULL;
+}
+
+/*
+ * Tree and screenshot are two independent device services on two connections, so they run
+ * concurrently (uiautomator takes a second or more on a real phone; screencap runs meanwhile).
+ * The screenshot thread touches only its buffer and error record; the session is only read.
+ */
 static int adb_observe(tl_driver *d, unsigned what, tl_observation *out, tl_error *err)
 {
     struct adb_driver *a = ADB(d);
@@ -211,17 +236,29 @@ static int adb_observe(tl_driver *d, unsigned what, tl_observation *out, tl_erro
         ask_display_size(a);
     out->display_w = a->display_w;
     out->display_h = a->display_h;
+    struct shot_job job = {.a = a, .png = &out->screenshot, .rc = TL_OK};
+    tl_error_clear(&job.err);
+    pthread_t th;
+    bool threaded = false;
+    if ((what & TL_OBSERVE_SCREENSHOT) && (what & TL_OBSERVE_TREE))
+        threaded = pthread_create(&th, NULL, shot_thread, &job) == 0;
     int rc = TL_OK;
     if (what & TL_OBSERVE_TREE) {
         long long t0 = tl_now_ms();
         rc = dump_tree(a, &out->tree, err);
         out->tree_ms = (uint32_t)(tl_now_ms() - t0);
     }
-    if (rc == TL_OK && (what & TL_OBSERVE_SCREENSHOT)) {
-        long long t0 = tl_now_ms();
-        rc = screencap(a, &out->screenshot, err);
-        out->screenshot_type = rc == TL_OK ? "image/png" : NULL;
-        out->screenshot_ms = (uint32_t)(tl_now_ms() - t0);
+    if (what & TL_OBSERVE_SCREENSHOT) {
+        if (threaded)
+            pthread_join(th, NULL);
+        else if (rc == TL_OK)
+            shot_thread(&job);
+        out->screenshot_type = job.rc == TL_OK ? "image/png" : NULL;
+        out->screenshot_ms = job.ms;
+        if (rc == TL_OK && job.rc != TL_OK) {
+            *err = job.err;
+            rc = job.rc;
+        }
     }
     return rc;
 }
@@ -535,7 +572,7 @@ const struct tl_driver_ops tl_adb_driver = {
     .abi_version = TL_DRIVER_ABI,
     .name = "adb",
     .summary = "a phone or emulator on the local adb server (ADB_SERVER_SOCKET, ANDROID_SERIAL)",
-    .caps = TL_DRIVER_CAP_SCREENSHOT | TL_DRIVER_CAP_APPS,
+    .caps = TL_DRIVER_CAP_SCREENSHOT | TL_DRIVER_CAP_APPS | TL_DRIVER_CAP_PARALLEL_OBSERVE,
     .open = adb_open,
     .close = adb_close,
     .observe = adb_observe,

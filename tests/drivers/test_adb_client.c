@@ -2,7 +2,8 @@
  * test_adb_client.c - the adb socket client (drivers/adb/client.h) and the adb driver's choices
  * (device selection, errors, the shell commands it sends) against a scripted adb server that runs
  * in a thread of the test: it accepts connections on 127.0.0.1 (or a Unix socket), reads framed
- * requests, records them, and answers each from a list of exchanges, in order.
+ * requests, records them, and answers each with the first unused exchange of a list that
+ * expects it (so a list written in order also serves concurrent connections).
  *
  * Faults covered: FAIL replies, garbage, replies cut short, a server that closes before
  * answering or never answers (timeout), cancellation while waiting, a refused connection,
@@ -45,7 +46,8 @@ typedef struct fake_server {
     char path[108]; /* Unix socket path, or "" */
     pthread_t th;
     const exchange *ex;
-    size_t n, next;
+    size_t n;
+    bool used[64];
     char req[MAX_REQ][4096]; /* requests received, truncated */
     size_t nreq;
     int connections;
@@ -112,7 +114,17 @@ static void serve_connection(fake_server *s, int fd)
         pthread_mutex_lock(&s->mu);
         if (s->nreq < MAX_REQ)
             snprintf(s->req[s->nreq++], sizeof(s->req[0]), "%s", req);
-        const exchange *e = s->next < s->n ? &s->ex[s->next++] : NULL;
+        /* the first unused exchange expecting this request (concurrent connections may come
+         * in any order), else the first unused one, to report the surprise */
+        const exchange *e = NULL;
+        for (size_t i = 0; i < s->n && !e; i++)
+            if (!s->used[i] && (!s->ex[i].expect || matches(s->ex[i].expect, req)))
+                e = &s->ex[i];
+        for (size_t i = 0; i < s->n && !e; i++)
+            if (!s->used[i])
+                e = &s->ex[i];
+        if (e)
+            s->used[e - s->ex] = true;
         pthread_mutex_unlock(&s->mu);
         if (!e) {
             free(req);
@@ -159,6 +171,7 @@ static void *server_main(void *arg)
 static void server_start(fake_server *s, const exchange *ex, size_t n, bool unix_socket)
 {
     memset(s, 0, sizeof(*s));
+    cr_assert_leq(n, 64);
     pthread_mutex_init(&s->mu, NULL);
     s->ex = ex;
     s->n = n;
