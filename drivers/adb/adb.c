@@ -548,8 +548,7 @@ static int adb_list_devices(const tl_driver_config *cfg, tl_device_list *out, tl
         if (tl_adb_host_query(&srv, "host:version", &v, &verr) == TL_OK &&
             tl_adb_parse_version(v.data, v.len, &version, &verr) == TL_OK)
             tl_log(TL_LOG_DEBUG, "adb: server version %d at %s", version, srv.spec.text);
-        else
-            tl_log(TL_LOG_DEBUG, "adb: host:version: %s", verr.msg);
+        /* a failure shows in the listing's own error, just below */
         tl_buf_dispose(&v);
     }
     tl_adb_devices list = {0};
