@@ -258,8 +258,9 @@ int tl_adb_parse_status(const char *buf, size_t len, tl_adb_status *out, tl_erro
             return bad_reply(err, "FAIL without a 4-hex-digit message length", buf, len);
     if (len < 8)
         return TL_ADB_INCOMPLETE;
-    size_t n;
-    hex4(buf + 4, &n);
+    size_t n = 0;
+    if (!hex4(buf + 4, &n)) /* checked above; kept for the reader and the compiler */
+        return bad_reply(err, "FAIL without a 4-hex-digit message length", buf, len);
     if (len - 8 < n)
         return TL_ADB_INCOMPLETE;
     out->msg = buf + 8;
@@ -279,8 +280,9 @@ int tl_adb_parse_block(const char *buf, size_t len, const char **payload, size_t
             return bad_reply(err, "expected a 4-hex-digit length", buf, len);
     if (len < 4)
         return TL_ADB_INCOMPLETE;
-    size_t n;
-    hex4(buf, &n);
+    size_t n = 0;
+    if (!hex4(buf, &n))
+        return bad_reply(err, "expected a 4-hex-digit length", buf, len);
     if (len - 4 < n)
         return TL_ADB_INCOMPLETE;
     *payload = buf + 4;
@@ -291,7 +293,7 @@ int tl_adb_parse_block(const char *buf, size_t len, const char **payload, size_t
 
 int tl_adb_parse_version(const char *payload, size_t len, int *version, tl_error *err)
 {
-    size_t v;
+    size_t v = 0;
     if (len != 4 || !hex4(payload, &v))
         return bad_reply(err, "host:version answered something other than 4 hex digits", payload,
                          len);

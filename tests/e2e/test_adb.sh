@@ -39,7 +39,8 @@ has "Sim_Phone"
 has "product:taploop_sim device:sim"
 grep -q '^R58M123ABCD  *unauthorized' "$OUT" || fail "unauthorized device line"
 grep -q '^192.168.1.50:5555  *offline' "$OUT" || fail "offline device line"
-run 0 "$TAPLOOP" devices --driver adb --json
+run 0 "$TAPLOOP" devices --driver adb --json -v
+err_has "adb: server version 41 at $ADB_SERVER_SOCKET"
 json '.driver == "adb" and (.devices | length) == 3'
 json '.devices[0] == {"id": "emulator-5554", "name": "Sim_Phone", "state": "device",
       "type": "product:taploop_sim device:sim", "ready": true}'
