@@ -52,6 +52,8 @@ struct run_opts {
     const char *llm_url, *model, *out, *record, *replay, *schema, *prompts;
     long max_steps, timeout_s;
     bool no_trace;
+    bool vision, marks_set;
+    tl_vision_options vision_opts;
 };
 
 enum {
@@ -65,6 +67,12 @@ enum {
     OPT_REPLAY,
     OPT_SCHEMA,
     OPT_PROMPTS,
+    OPT_VISION,
+    OPT_MARKS,
+    OPT_NO_MARKS,
+    OPT_IMAGE_MAX,
+    OPT_IMAGE_FORMAT,
+    OPT_IMAGE_QUALITY,
 };
 
 static bool handle(int c, const char *arg, void *payload)
@@ -79,6 +87,40 @@ static bool handle(int c, const char *arg, void *payload)
     case OPT_REPLAY: o->replay = arg; return true;
     case OPT_SCHEMA: o->schema = arg; return true;
     case OPT_PROMPTS: o->prompts = arg; return true;
+    case OPT_VISION: o->vision = true; return true;
+    case OPT_MARKS:
+    case OPT_NO_MARKS:
+        o->vision_opts.no_marks = c == OPT_NO_MARKS;
+        o->marks_set = true;
+        return true;
+    case OPT_IMAGE_MAX: {
+        long v;
+        if (!tl_cli_parse_long(arg, 64, 8192, &v)) {
+            tl_cli_usage(o->cmd, "--image-max takes a size in pixels (64..8192), not '%s'", arg);
+            return false;
+        }
+        o->vision_opts.max_side = (int)v;
+        return true;
+    }
+    case OPT_IMAGE_QUALITY: {
+        long v;
+        if (!tl_cli_parse_long(arg, 1, 100, &v)) {
+            tl_cli_usage(o->cmd, "--image-quality takes a JPEG quality (1..100), not '%s'", arg);
+            return false;
+        }
+        o->vision_opts.quality = (int)v;
+        return true;
+    }
+    case OPT_IMAGE_FORMAT:
+        if (strcmp(arg, "jpeg") == 0 || strcmp(arg, "jpg") == 0) {
+            o->vision_opts.format = TL_IMAGE_JPEG;
+        } else if (strcmp(arg, "png") == 0) {
+            o->vision_opts.format = TL_IMAGE_PNG;
+        } else {
+            tl_cli_usage(o->cmd, "--image-format takes jpeg or png, not '%s'", arg);
+            return false;
+        }
+        return true;
     case OPT_MAX_STEPS:
         if (!tl_cli_parse_long(arg, 1, 10000, &o->max_steps)) {
             tl_cli_usage(o->cmd, "--max-steps takes a number of steps (1..10000), not '%s'", arg);
@@ -201,6 +243,12 @@ static int run(int argc, char **argv)
         {"replay", required_argument, NULL, OPT_REPLAY},
         {"output-schema", required_argument, NULL, OPT_SCHEMA},
         {"prompts", required_argument, NULL, OPT_PROMPTS},
+        {"vision", no_argument, NULL, OPT_VISION},
+        {"marks", no_argument, NULL, OPT_MARKS},
+        {"no-marks", no_argument, NULL, OPT_NO_MARKS},
+        {"image-max", required_argument, NULL, OPT_IMAGE_MAX},
+        {"image-format", required_argument, NULL, OPT_IMAGE_FORMAT},
+        {"image-quality", required_argument, NULL, OPT_IMAGE_QUALITY},
         TL_CLI_COMMON_OPTIONS,
     };
     struct tl_cli_common co;
@@ -218,6 +266,9 @@ static int run(int argc, char **argv)
         return tl_cli_usage(&tl_cmd_run, "--record and --replay exclude each other");
     if (o.no_trace && o.out)
         return tl_cli_usage(&tl_cmd_run, "--no-trace and --out exclude each other");
+    if (!o.vision &&
+        (o.marks_set || o.vision_opts.max_side || o.vision_opts.format || o.vision_opts.quality))
+        return tl_cli_usage(&tl_cmd_run, "--marks, --no-marks and --image-* need --vision");
 
     tl_error err;
     tl_error_clear(&err);
@@ -237,6 +288,8 @@ static int run(int argc, char **argv)
         .max_steps = (int)o.max_steps,
         .timeout_ms = o.timeout_s * 1000,
         .cancel = &interrupted,
+        .vision = o.vision,
+        .vision_opts = o.vision_opts,
     };
     const char *llm_url = o.llm_url ? o.llm_url : env_or("OPENAI_BASE_URL", DEFAULT_LLM_URL);
     cfg.model = o.model ? o.model : env_or("TAPLOOP_MODEL", DEFAULT_MODEL);
@@ -335,6 +388,13 @@ const struct tl_command tl_cmd_run = {
         "  --record FILE        record the LLM exchanges to a cassette\n"
         "  --replay FILE        answer the LLM requests from a cassette (no network)\n"
         "  --prompts DIR        use DIR/system.txt and DIR/step.txt as prompt templates\n"
+        "  --vision             also send each step's screenshot to the model, scaled down,\n"
+        "                       with each listed element's box and [N] drawn on it; the\n"
+        "                       model then works in the image's pixels\n"
+        "  --no-marks           (with --vision) send the screenshot without the boxes\n"
+        "  --image-max N        (with --vision) longest side of the image (default 1024)\n"
+        "  --image-format F     (with --vision) jpeg (default) or png\n"
+        "  --image-quality Q    (with --vision) JPEG quality 1..100 (default 75)\n"
         "  --json               print the result as one JSON object\n"
         "  --driver, --device   as for the other commands (sim starts from its initial state)\n"
         "  -q, -v               quieter / more verbose (-v shows the model's reasoning)\n"

@@ -56,7 +56,11 @@ struct run {
     int repeats;
     char *secrets[MAX_SECRETS]; /* owned: texts typed into password fields */
     int nsecrets;
-    char started[32]; /* UTC time the run started */
+    char started[32];      /* UTC time the run started */
+    tl_vision_frame frame; /* --vision: this step's image */
+    bool have_frame;       /* frame holds the current screen's image */
+    tl_buf view_listing;   /* --vision: the listing in the image's pixels */
+    tl_buf image_url;      /* --vision: the frame as a data: URL */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -207,8 +211,14 @@ static int render_step(struct run *r, int step, tl_buf *out)
     snprintf(num, sizeof(num), "%d", step);
     snprintf(max, sizeof(max), "%d", cfg->max_steps);
     snprintf(left, sizeof(left), "%d", cfg->max_steps - step);
-    snprintf(screen, sizeof(screen), "%dx%d pixels, %zu elements listed", in->screen_w,
-             in->screen_h, tl_ui_listed_count(r->ui));
+    const tl_ui_view *view = r->have_frame ? &r->frame.view : NULL;
+    if (view)
+        snprintf(screen, sizeof(screen),
+                 "the attached %dx%d screenshot (coordinates are its pixels), %zu elements listed",
+                 view->view_w, view->view_h, tl_ui_listed_count(r->ui));
+    else
+        snprintf(screen, sizeof(screen), "%dx%d pixels, %zu elements listed", in->screen_w,
+                 in->screen_h, tl_ui_listed_count(r->ui));
     if (in->app[0] && in->package[0])
         snprintf(app, sizeof(app), "%s (%s)", in->app, in->package);
     else
@@ -219,7 +229,7 @@ static int render_step(struct run *r, int step, tl_buf *out)
     tl_buf_init(&history, 0);
     int rc = TL_OK;
     if (in->keyboard_visible && in->focused >= 0)
-        rc |= tl_ui_element_line(r->ui, &tl_ui_elements(r->ui)[in->focused], &keyboard);
+        rc |= tl_ui_element_line_view(r->ui, &tl_ui_elements(r->ui)[in->focused], view, &keyboard);
     /* the last HISTORY_SHOWN lines */
     const char *h = r->history.data ? r->history.data : "";
     int skip = r->history_lines - HISTORY_SHOWN;
@@ -233,6 +243,14 @@ static int render_step(struct run *r, int step, tl_buf *out)
     rc |= tl_buf_puts(&history, h);
     if (history.len && history.data[history.len - 1] == '\n')
         history.data[--history.len] = '\0';
+    const tl_buf *listing = &r->listing;
+    if (view) {
+        tl_buf_clear(&r->view_listing);
+        rc |= tl_ui_listing_view(r->ui, view, &r->view_listing);
+        if (r->view_listing.len)
+            r->view_listing.data[--r->view_listing.len] = '\0';
+        listing = &r->view_listing;
+    }
     tl_prompt_var vars[] = {
         {"goal", cfg->goal},
         {"step", num},
@@ -243,7 +261,7 @@ static int render_step(struct run *r, int step, tl_buf *out)
         {"activity", in->activity},
         {"screen", screen},
         {"listing",
-         r->listing.len ? r->listing.data : "(no elements: the screen may be loading or empty)"},
+         listing->len ? listing->data : "(no elements: the screen may be loading or empty)"},
         {"history", history.data},
         {"error", r->last_failure},
         {"hint", r->hint},
@@ -269,7 +287,9 @@ static int start_chat(struct run *r, int step, tl_chat *chat)
         rc = render_step(r, step, &user);
     if (rc == TL_OK)
         rc = tl_chat_add(chat, TL_ROLE_SYSTEM, sys.data ? sys.data : "");
-    if (rc == TL_OK)
+    if (rc == TL_OK && r->have_frame)
+        rc = tl_chat_add_image(chat, user.data ? user.data : "", r->image_url.data);
+    else if (rc == TL_OK)
         rc = tl_chat_add(chat, TL_ROLE_USER, user.data ? user.data : "");
     tl_buf_dispose(&sys);
     tl_buf_dispose(&user);
@@ -311,6 +331,8 @@ static int send_back(tl_chat *chat, const tl_llm_reply *reply, const char *probl
 struct step_record {
     char time[32];
     char screenshot[64];
+    int image_w, image_h; /* --vision: the image the model saw (0 without) */
+    size_t image_bytes;
     long llm_ms, act_ms, settle_ms, observe_ms;
     long prompt_tokens, completion_tokens;
     int retries;
@@ -377,6 +399,9 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
     rc |= tl_json_cstr(&line, s->package);
     rc |= tl_buf_printf(&line, ",\"elements\":%zu,\"screenshot\":", s->elements);
     rc |= tl_json_cstr(&line, s->screenshot[0] ? s->screenshot : NULL);
+    if (s->image_w > 0)
+        rc |= tl_buf_printf(&line, ",\"image\":{\"width\":%d,\"height\":%d,\"bytes\":%zu}",
+                            s->image_w, s->image_h, s->image_bytes);
     rc |= tl_buf_printf(&line,
                         ",\"llm_ms\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
                         "\"retries\":%d,\"errors\":",
@@ -494,7 +519,8 @@ static void describe_target(const struct run *r, struct step_record *s)
 {
     tl_buf text;
     tl_buf_init(&text, 0);
-    if (tl_exec_describe(r->ui, &s->action, &s->exec, &text) == TL_OK && text.data) {
+    const tl_ui_view *view = r->have_frame ? &r->frame.view : NULL;
+    if (tl_exec_describe_view(r->ui, &s->action, &s->exec, view, &text) == TL_OK && text.data) {
         size_t n = text.len < sizeof(s->described) - 4 ? text.len : sizeof(s->described) - 4;
         memcpy(s->described, text.data, n);
         s->described[n] = '\0';
@@ -520,6 +546,31 @@ static void describe_target(const struct run *r, struct step_record *s)
 }
 
 enum step_end { STEP_NEXT, STEP_STOP };
+
+/*
+ * The action in screen pixels: with --vision the model's points are pixels of the image it
+ * saw, mapped here to the screen pixel under each image pixel's centre. A shallow copy: its
+ * strings belong to `a`. @return TL_OK, or TL_EREJECTED for a point outside the image.
+ */
+static int on_screen(const struct run *r, const tl_action *a, tl_action *out, tl_error *err)
+{
+    *out = *a;
+    bool points = (a->type == TL_ACT_TAP || a->type == TL_ACT_LONG_PRESS) && a->has_point;
+    bool swipe = a->type == TL_ACT_SWIPE;
+    if (!r->have_frame || !(points || swipe))
+        return TL_OK;
+    const tl_ui_view *v = &r->frame.view;
+    long xs[2] = {a->x, a->x2}, ys[2] = {a->y, a->y2};
+    for (int k = 0; k < (swipe ? 2 : 1); k++)
+        if (xs[k] < 0 || ys[k] < 0 || xs[k] >= v->view_w || ys[k] >= v->view_h)
+            return tl_error_set(err, TL_EREJECTED,
+                                "point (%ld,%ld) is outside the %dx%d screenshot", xs[k], ys[k],
+                                v->view_w, v->view_h);
+    tl_ui_from_view(v, a->x, a->y, &out->x, &out->y);
+    if (swipe)
+        tl_ui_from_view(v, a->x2, a->y2, &out->x2, &out->y2);
+    return TL_OK;
+}
 
 /* Ask the model until it gives a usable action (or the retries run out). */
 static int plan(struct run *r, int step, struct step_record *s, enum step_end *end)
@@ -589,7 +640,10 @@ static int plan(struct run *r, int step, struct step_record *s, enum step_end *e
                     tl_error_prefix(&why, "done's output does not match the output schema: ");
             }
         } else if (arc == TL_OK) {
-            arc = tl_exec_resolve(r->ui, &s->action, &s->exec, &why);
+            tl_action dev;
+            arc = on_screen(r, &s->action, &dev, &why);
+            if (arc == TL_OK)
+                arc = tl_exec_resolve(r->ui, &dev, &s->exec, &why);
         } else if (reply.refusal) {
             tl_error_set(&why, TL_EPARSE, "the model refused: %s", reply.refusal);
         }
@@ -673,20 +727,53 @@ static void step_record_dispose(struct step_record *s)
 
 static bool wants_screenshots(const struct run *r)
 {
-    return r->trace && (tl_driver_caps(r->drv) & TL_DRIVER_CAP_SCREENSHOT);
+    return (r->trace || r->cfg->vision) && (tl_driver_caps(r->drv) & TL_DRIVER_CAP_SCREENSHOT);
 }
 
-/* The screenshot of the current (settled) screen, for the trajectory. */
+/*
+ * The screenshot of the current (settled) screen, for the trajectory and, with --vision, for
+ * the model: decoded once, scaled, marked and encoded into r->frame, which is then also what
+ * the trajectory keeps (the image the model saw). A screenshot that cannot be had or decoded
+ * is logged and the step goes on with the listing alone.
+ */
 static void take_screenshot(struct run *r, int step, struct step_record *s)
 {
+    r->have_frame = false;
     if (!wants_screenshots(r))
         return;
     tl_observation shot;
     tl_observation_init(&shot);
     tl_error err;
-    if (tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err) == TL_OK)
-        tl_trace_screenshot(r->trace, step, &shot, s->screenshot, sizeof(s->screenshot), &err);
-    else
+    tl_error_clear(&err);
+    int rc = tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err);
+    if (rc == TL_OK && r->cfg->vision) {
+        rc = tl_vision_prepare(&r->frame, shot.screenshot.data, shot.screenshot.len, r->ui,
+                               &r->cfg->vision_opts, &err);
+        tl_buf_clear(&r->image_url);
+        if (rc == TL_OK && tl_vision_data_url(&r->frame, &r->image_url) != TL_OK)
+            rc = tl_error_set(&err, TL_ENOMEM, "out of memory encoding the screenshot");
+        if (rc == TL_OK) {
+            r->have_frame = true;
+            s->image_w = r->frame.view.view_w;
+            s->image_h = r->frame.view.view_h;
+            s->image_bytes = r->frame.encoded.len;
+            tl_log(TL_LOG_DEBUG,
+                   "step %d: image %dx%d, %zu bytes, %d marks (decode %ld us, scale %ld us, "
+                   "marks %ld us, encode %ld us)",
+                   step, s->image_w, s->image_h, s->image_bytes, r->frame.marks, r->frame.decode_us,
+                   r->frame.scale_us, r->frame.marks_us, r->frame.encode_us);
+        }
+    }
+    if (rc == TL_OK && r->trace) {
+        if (r->have_frame)
+            rc = tl_trace_image(r->trace, step, r->frame.encoded.data, r->frame.encoded.len,
+                                tl_image_mime(r->frame.format), s->screenshot,
+                                sizeof(s->screenshot), &err);
+        else
+            rc = tl_trace_screenshot(r->trace, step, &shot, s->screenshot, sizeof(s->screenshot),
+                                     &err);
+    }
+    if (rc != TL_OK)
         tl_log(TL_LOG_INFO, "step %d: no screenshot: %s", step, err.msg);
     tl_observation_dispose(&shot);
 }
@@ -760,7 +847,10 @@ static void run_steps(struct run *r)
         }
 
         long long act_t0 = tl_now_ms();
-        rc = tl_exec(r->drv, r->ui, &s.action, cfg->cancel, &s.exec, &err);
+        tl_action dev;
+        rc = on_screen(r, &s.action, &dev, &err); /* checked in plan(): cannot fail here */
+        if (rc == TL_OK)
+            rc = tl_exec(r->drv, r->ui, &dev, cfg->cancel, &s.exec, &err);
         s.act_ms = tl_now_ms() - act_t0;
         r->last_failure[0] = '\0';
         bool stop = false;
@@ -860,6 +950,9 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
     r.max_retries = cfg->max_retries > 0 ? cfg->max_retries : TL_RUN_MAX_RETRIES;
     tl_buf_init(&r.history, 0);
     tl_buf_init(&r.listing, 0);
+    tl_buf_init(&r.view_listing, 0);
+    tl_buf_init(&r.image_url, 0);
+    tl_vision_frame_init(&r.frame);
     tl_observation_init(&r.obs);
     r.ui = tl_ui_new();
     tl_error err;
@@ -903,6 +996,9 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
         tl_str_wipe_free(r.secrets[i]);
     tl_buf_dispose(&r.history);
     tl_buf_dispose(&r.listing);
+    tl_buf_dispose(&r.view_listing);
+    tl_buf_dispose(&r.image_url);
+    tl_vision_frame_dispose(&r.frame);
     tl_observation_dispose(&r.obs);
     tl_ui_free(r.ui);
     return res->code;

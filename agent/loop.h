@@ -13,6 +13,7 @@
 
 #include "agent/schema.h"
 #include "agent/ui.h"
+#include "agent/vision.h"
 #include "core/buf.h"
 #include "drivers/driver.h"
 #include "planner/llm.h"
@@ -39,6 +40,9 @@ typedef struct tl_run_config {
     long settle_max_ms;             /**< 0: TL_RUN_SETTLE_MAX_MS; < 0: do not wait */
     long settle_poll_ms;            /**< 0: TL_RUN_SETTLE_POLL_MS */
     const char *model;              /**< for the report */
+    bool vision;                    /**< send each step's screenshot to the model (--vision):
+                                         the model then works in the image's pixels */
+    tl_vision_options vision_opts;  /**< size, format, quality, marks of that image */
 } tl_run_config;
 
 /** How a run ended. Release with tl_run_result_dispose(). */

@@ -132,7 +132,6 @@ static int decode_png(tl_image *out, const void *data, size_t len, tl_error *err
     }
     png_set_read_fn(png, &src, png_on_read);
     png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
-    png_set_user_limits(png, TL_IMAGE_MAX_SIDE, TL_IMAGE_MAX_SIDE);
     png_read_info(png, info);
     png_uint_32 w = png_get_image_width(png, info), h = png_get_image_height(png, info);
     rc = check_size((long)w, (long)h, "PNG", err);
@@ -395,6 +394,7 @@ static int encode_png(const tl_image *im, tl_buf *out, tl_error *err)
     pi.width = (png_uint_32)im->w;
     pi.height = (png_uint_32)im->h;
     pi.format = PNG_FORMAT_RGB;
+    pi.flags = PNG_IMAGE_FLAG_FAST; /* cheaper filters and zlib settings: ~4x faster */
     png_alloc_size_t size = 0;
     /* First call: the size; second: the bytes, straight into the buffer. */
     if (!png_image_write_to_memory(&pi, NULL, &size, 0, im->px, 0, NULL))
