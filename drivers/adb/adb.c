@@ -22,14 +22,17 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/utf8.h"
 
-#define SHELL_MAX       ((size_t)16 << 20) /* output of one shell command */
-#define SCREENCAP_MAX   ((size_t)64 << 20) /* one PNG (the observation buffer's cap) */
-#define DUMP_ATTEMPTS   3                  /* uiautomator's "could not get idle state" */
-#define DUMP_RETRY_MS   500
-#define CLEAR_CHARS     256 /* characters deleted to clear a field (docs/adb.md) */
-#define WAIT_DEFAULT_MS 60000
-#define WAIT_POLL_MS    500
+#define SHELL_MAX        ((size_t)16 << 20) /* output of one shell command */
+#define SCREENCAP_MAX    ((size_t)64 << 20) /* one PNG (the observation buffer's cap) */
+#define DUMP_ATTEMPTS    3                  /* uiautomator's "could not get idle state" */
+#define DUMP_RETRY_MS    500
+#define CLEAR_CHARS      256  /* characters deleted to clear a field (docs/adb.md) */
+#define TYPE_LINE_MAX    8192 /* longest typing command line sent in one call */
+#define TYPE_CHUNK_CHARS 500  /* characters per call beyond that */
+#define WAIT_DEFAULT_MS  60000
+#define WAIT_POLL_MS     500
 
 struct adb_driver {
     tl_driver base;
@@ -145,10 +148,12 @@ static void ask_display_size(struct adb_driver *a)
 }
 
 /*
- * Dump the tree and read it back in one shell invocation: `uiautomator dump P && cat P`. The
+ * Dump the tree and read it back in one shell invocation: `uiautomator dump P && cat P`, and on
+ * a session's first observation `; wm size` after it (one call less per `taploop` command). The
  * dump's message comes before the document, so it is checked on the output before the XML:
  * when uiautomator fails but exits 0 (it does), `cat` prints the previous dump, which must not
- * be taken for the current screen.
+ * be taken for the current screen. With `wm size` appended the exit status is wm's, so the
+ * dump is judged by its output alone (its message, then a complete document).
  */
 static int dump_tree(struct adb_driver *a, tl_buf *tree, tl_error *err)
 {
@@ -158,18 +163,31 @@ static int dump_tree(struct adb_driver *a, tl_buf *tree, tl_error *err)
     int status = -1;
     size_t start = 0, len = 0;
     int rc = TL_OK;
-    if (tl_shell_dump_ui(&cmd, TL_SHELL_DUMP_PATH) || tl_buf_puts(&cmd, " && ") ||
-        tl_shell_read_file(&cmd, TL_SHELL_DUMP_PATH, 0, 0))
-        rc = oom(err);
     for (int attempt = 1; rc == TL_OK; attempt++) {
+        bool with_size = !a->size_asked;
+        tl_buf_clear(&cmd);
+        if (tl_shell_dump_ui(&cmd, TL_SHELL_DUMP_PATH) || tl_buf_puts(&cmd, " && ") ||
+            tl_shell_read_file(&cmd, TL_SHELL_DUMP_PATH, 0, 0) ||
+            (with_size && (tl_buf_puts(&cmd, "; ") || tl_shell_wm_size(&cmd)))) {
+            rc = oom(err);
+            break;
+        }
         rc = run_shell(a, &cmd, "uiautomator dump", &out, &status, err);
         if (rc != TL_OK)
             break;
         const char *text = out.data ? out.data : "";
         tl_error xml_err;
         bool have_xml = tl_shell_find_xml(text, out.len, &start, &len, &xml_err) == TL_OK;
+        if (with_size) {
+            size_t after = have_xml ? start + len : 0;
+            tl_error size_err;
+            if (tl_shell_parse_wm_size(text + after, out.len - after, &a->display_w, &a->display_h,
+                                       &size_err) != TL_OK)
+                tl_log(TL_LOG_DEBUG, "adb: display size unknown: %s", size_err.msg);
+            a->size_asked = true;
+        }
         rc = tl_shell_check_dump(text, have_xml ? start : out.len, err);
-        if (rc == TL_OK && status != 0)
+        if (rc == TL_OK && status != 0 && !with_size)
             rc = command_failed(a, "uiautomator dump", status, &out, err);
         if (rc == TL_OK && !have_xml)
             rc = tl_error_set(err, xml_err.code, "adb: %s: %s", a->base.device, xml_err.msg);
@@ -232,10 +250,8 @@ static void *shot_thread(void *arg)
 static int adb_observe(tl_driver *d, unsigned what, tl_observation *out, tl_error *err)
 {
     struct adb_driver *a = ADB(d);
-    if (!a->size_asked)
-        ask_display_size(a);
-    out->display_w = a->display_w;
-    out->display_h = a->display_h;
+    if (!a->size_asked && !(what & TL_OBSERVE_TREE))
+        ask_display_size(a); /* else the dump asks it in the same call */
     struct shot_job job = {.a = a, .png = &out->screenshot, .rc = TL_OK};
     tl_error_clear(&job.err);
     pthread_t th;
@@ -248,6 +264,8 @@ static int adb_observe(tl_driver *d, unsigned what, tl_observation *out, tl_erro
         rc = dump_tree(a, &out->tree, err);
         out->tree_ms = (uint32_t)(tl_now_ms() - t0);
     }
+    out->display_w = a->display_w;
+    out->display_h = a->display_h;
     if (what & TL_OBSERVE_SCREENSHOT) {
         if (threaded)
             pthread_join(th, NULL);
@@ -337,6 +355,36 @@ static int detect_adb_keyboard(struct adb_driver *a, tl_error *err)
     return rc;
 }
 
+/* Type `text` (not empty) in pieces of at most TYPE_CHUNK_CHARS characters, one shell call each,
+ * the first preceded by `prefix` (the clearing) when there is one. The whole text was checked
+ * typeable before, so no piece fails to build for a reason other than memory. */
+static int type_chunks(struct adb_driver *a, const char *text, const tl_shell_type_opts *opts,
+                       const tl_buf *prefix, tl_error *err)
+{
+    tl_buf piece, cmd;
+    tl_buf_init(&piece, 0);
+    tl_buf_init(&cmd, 0);
+    int rc = TL_OK;
+    size_t len = strlen(text);
+    for (size_t off = 0; rc == TL_OK && off < len;) {
+        size_t n = tl_utf8_prefix(text + off, len - off, TYPE_CHUNK_CHARS);
+        tl_buf_clear(&piece);
+        tl_buf_clear(&cmd);
+        if (tl_buf_append(&piece, text + off, n) ||
+            (off == 0 && prefix->len &&
+             (tl_buf_append(&cmd, prefix->data, prefix->len) || tl_buf_puts(&cmd, " && "))))
+            rc = oom(err);
+        if (rc == TL_OK)
+            rc = tl_shell_type_text(&cmd, piece.data, opts, err);
+        if (rc == TL_OK)
+            rc = run_checked(a, &cmd, "typing", err);
+        off += n;
+    }
+    tl_buf_wipe(&piece);
+    tl_buf_wipe(&cmd);
+    return rc;
+}
+
 static int adb_type(tl_driver *d, const char *text, bool clear, tl_error *err)
 {
     struct adb_driver *a = ADB(d);
@@ -354,12 +402,16 @@ static int adb_type(tl_driver *d, const char *text, bool clear, tl_error *err)
         rc = tl_shell_type_text(&typing, text, &opts, err);
     if (rc == TL_OK && clear && tl_shell_clear_field(&cmd, CLEAR_CHARS) != TL_OK)
         rc = oom(err);
-    if (rc == TL_OK && cmd.len && typing.len && tl_buf_puts(&cmd, " && ") != TL_OK)
-        rc = oom(err);
-    if (rc == TL_OK && typing.len && tl_buf_append(&cmd, typing.data, typing.len) != TL_OK)
-        rc = oom(err);
-    if (rc == TL_OK)
-        rc = run_checked(a, &cmd, text[0] ? "typing" : "clearing the field", err);
+    if (rc == TL_OK && typing.len > TYPE_LINE_MAX) {
+        /* a long text: several calls, so that no request nears the protocol's 64 KiB */
+        rc = type_chunks(a, text, &opts, &cmd, err);
+    } else if (rc == TL_OK) {
+        if ((cmd.len && typing.len && tl_buf_puts(&cmd, " && ")) ||
+            (typing.len && tl_buf_append(&cmd, typing.data, typing.len)))
+            rc = oom(err);
+        if (rc == TL_OK)
+            rc = run_checked(a, &cmd, text[0] ? "typing" : "clearing the field", err);
+    }
     /* the typed text may be a password: leave no copy behind */
     tl_buf_wipe(&typing);
     tl_buf_wipe(&cmd);

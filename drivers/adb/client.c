@@ -282,6 +282,13 @@ static int link_read(struct link *l, tl_buf *dst, size_t room, const char *what,
     }
 }
 
+/* How much more a reply of at most `limit` bytes may need, having `have` (at least 1, so that a
+ * read can tell more data from the end). */
+static size_t room_for(size_t have, size_t limit)
+{
+    return have < limit ? limit - have : 1;
+}
+
 /* Drop the first n bytes of l->in. */
 static void consume(struct link *l, size_t n)
 {
@@ -333,7 +340,7 @@ static int read_status(struct link *l, const char *what, bool *okay, char *msg, 
             return tl_error_prefix(err, "%s: ", what);
         size_t got;
         /* a FAIL message is at most 65535 bytes after its 8-byte head */
-        rc = link_read(l, &l->in, 8 + 65535 - l->in.len, what, &got, err);
+        rc = link_read(l, &l->in, room_for(l->in.len, 8 + 65535), what, &got, err);
         if (rc)
             return rc;
         if (got == 0)
@@ -375,7 +382,7 @@ int tl_adb_host_query(const tl_adb_server *srv, const char *service, tl_buf *out
             break;
         }
         size_t got;
-        rc = link_read(&l, &l.in, 4 + 65535 - l.in.len, service, &got, err);
+        rc = link_read(&l, &l.in, room_for(l.in.len, 4 + 65535), service, &got, err);
         if (rc == TL_OK && got == 0)
             rc = tl_error_set(err, TL_EBADRESP,
                               "adb server at %s closed the connection in the middle of its answer "

@@ -38,7 +38,7 @@ typedef struct exchange {
     volatile sig_atomic_t *raise; /* set to 1 when the request arrives */
 } exchange;
 
-#define MAX_REQ 32
+#define MAX_REQ 64
 
 typedef struct fake_server {
     int lfd;
@@ -748,6 +748,9 @@ Test(adb_driver, list_devices)
 #define DUMP                                                                                   \
     "shell:uiautomator dump '/sdcard/window_dump.xml' && cat '/sdcard/window_dump.xml'; echo " \
     ":taploop-exit=$?"
+#define DUMP_SIZE                                                                            \
+    "shell:uiautomator dump '/sdcard/window_dump.xml' && cat '/sdcard/window_dump.xml'; wm " \
+    "size; echo :taploop-exit=$?"
 #define T(serial)                                                         \
     {                                                                     \
         .expect = "host:transport:" serial, .reply = "OKAY", .next = true \
@@ -863,6 +866,39 @@ Test(adb_driver, typing_with_adb_keyboard)
     cr_assert_not_null(strstr(s.req[4], " && input text 'Zo' && "), "%s", s.req[4]);
 }
 
+Test(adb_driver, long_text_in_pieces)
+{
+    /* 8400 characters: over the single-call limit, typed 500 at a time, the clearing first */
+    size_t n = 8400;
+    char *text = malloc(n + 1);
+    memset(text, 'a', n);
+    text[n] = '\0';
+    text[499] = '%'; /* "%s" across two pieces stays literal: two separate calls */
+    text[500] = 's';
+    char r[64];
+    exchange ex[40] = {
+        {.expect = "host:devices-l", .reply = okay_block(r, sizeof(r), "S device\n")}};
+    size_t k = 1;
+    for (int piece = 0; piece < 17; piece++) {
+        ex[k++] = (exchange)T("S");
+        ex[k++] = (exchange){.expect = piece == 0 ? "shell:input keyevent 123 && input keyevent 67*"
+                                                  : "shell:input text '*",
+                             .reply = "OKAY:taploop-exit=0\n"};
+    }
+    fake_server s;
+    tl_driver *d = open_s(&s, ex, k);
+    tl_error err;
+    cr_assert_eq(tl_driver_type(d, text, true, &err), TL_OK, "%s", err.msg);
+    tl_driver_close(d);
+    server_stop(&s);
+    cr_assert_eq(s.nreq, k);
+    cr_assert_not_null(strstr(s.req[2], " && input text 'aaa"), "%.200s", s.req[2]);
+    cr_assert_not_null(strstr(s.req[2], "aaa%'; echo :taploop-exit=$?"), "piece 1 ends with %%");
+    cr_assert(strncmp(s.req[4], "shell:input text 'saaa", 22) == 0, "%.100s", s.req[4]);
+    cr_assert_not_null(strstr(s.req[k - 1], "input text 'aaaa"), "%.100s", s.req[k - 1]);
+    free(text);
+}
+
 Test(adb_driver, start_app)
 {
     char r[64];
@@ -917,10 +953,10 @@ Test(adb_driver, observe)
     const exchange ex[] = {
         {.expect = "host:devices-l", .reply = okay_block(r, sizeof(r), "S device\n")},
         T("S"),
-        {.expect = "shell:wm size; echo :taploop-exit=$?",
-         .reply = "OKAYPhysical size: 1080x2400\n:taploop-exit=0\n"},
-        T("S"),
-        {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
+        /* the first dump of a session asks the display size in the same call */
+        {.expect = DUMP_SIZE,
+         .reply = "OKAYERROR: could not get idle state.\nPhysical size: 1080x2400\n"
+                  ":taploop-exit=0\n"},
         T("S"),
         /* uiautomator failed but exited 0, so cat printed the previous dump: not taken */
         {.expect = DUMP, .reply = stale},
@@ -950,7 +986,7 @@ Test(adb_driver, observe)
     tl_observation_dispose(&o);
     tl_driver_close(d);
     server_stop(&s);
-    cr_assert_eq(s.nreq, 13);
+    cr_assert_eq(s.nreq, 11);
 }
 
 Test(adb_driver, observe_gives_up)
@@ -959,10 +995,9 @@ Test(adb_driver, observe_gives_up)
     const exchange ex[] = {
         {.expect = "host:devices-l", .reply = okay_block(r, sizeof(r), "S device\n")},
         T("S"),
-        {.expect = "shell:wm size; echo :taploop-exit=$?",
-         .reply = "OKAY/system/bin/sh: wm: not found\n:taploop-exit=127\n"},
-        T("S"),
-        {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
+        {.expect = DUMP_SIZE,
+         .reply = "OKAYERROR: could not get idle state.\n/system/bin/sh: wm: not found\n"
+                  ":taploop-exit=127\n"},
         T("S"),
         {.expect = DUMP, .reply = "OKAYERROR: could not get idle state.\n:taploop-exit=0\n"},
         T("S"),
@@ -992,5 +1027,32 @@ Test(adb_driver, observe_gives_up)
     tl_observation_dispose(&o);
     tl_driver_close(d);
     server_stop(&s);
-    cr_assert_eq(s.nreq, 13);
+    cr_assert_eq(s.nreq, 11);
+}
+
+Test(adb_driver, observe_screenshot_only)
+{
+    static const char png[] = "OKAY\x89PNG\r\n\x1a\n\0\0\0\0IEND\xae\x42\x60\x82";
+    char r[64];
+    const exchange ex[] = {
+        {.expect = "host:devices-l", .reply = okay_block(r, sizeof(r), "S device\n")},
+        T("S"),
+        {.expect = "shell:wm size; echo :taploop-exit=$?",
+         .reply = "OKAYPhysical size: 1440x3120\nOverride size: 1080x2340\n:taploop-exit=0\n"},
+        T("S"),
+        {.expect = "exec:screencap -p", .reply = png, .reply_len = sizeof(png) - 1},
+    };
+    fake_server s;
+    tl_driver *d = open_s(&s, ex, N(ex));
+    tl_error err;
+    tl_observation o;
+    tl_observation_init(&o);
+    cr_assert_eq(tl_driver_observe(d, TL_OBSERVE_SCREENSHOT, &o, &err), TL_OK, "%s", err.msg);
+    cr_assert_eq(o.display_w, 1080);
+    cr_assert_eq(o.display_h, 2340);
+    cr_assert_eq(o.tree.len, 0);
+    tl_observation_dispose(&o);
+    tl_driver_close(d);
+    server_stop(&s);
+    cr_assert_eq(s.nreq, 5);
 }

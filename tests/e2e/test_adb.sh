@@ -22,13 +22,18 @@ start_adb() {
     export ADB_SERVER_SOCKET
 }
 
-echo "faults: garbage, a refused service, a reply cut in the middle"
+echo "faults: garbage, a slow answer, a refused service, a reply cut in the middle"
 start_adb A --devices 'emulator-5554:device,R58M123ABCD:unauthorized,192.168.1.50:5555:offline' \
-    --fault garbage:1:host:devices-l --fault fail:1:uiautomator --fault close:1:screencap
+    --fault garbage:1:host:devices-l --fault fail:1:uiautomator --fault close:1:screencap \
+    --fault slow:1:host:transport --slow-ms 400
 run 3 "$TAPLOOP" observe --driver adb
 err_has "expected OKAY or FAIL"
+t0=$(date +%s%N)
 run 3 "$TAPLOOP" observe --driver adb
 err_has "refused to run uiautomator dump"
+[ $((($(date +%s%N) - t0) / 1000000)) -ge 400 ] || fail "the slow fault did not delay the transport"
+grep -qF '"service": "host:transport:emulator-5554", "reply": "OKAY", "fault": "slow"' "$ADB_LOG" ||
+    fail "the slow fault was not logged"
 run 3 "$TAPLOOP" observe --driver adb --screenshot "$WORK/cut.png"
 err_has "did not send a whole PNG"
 
@@ -56,7 +61,7 @@ run 0 "$TAPLOOP" observe --driver adb --json --screenshot "$WORK/shot.png"
 json '.driver == "adb" and .device == "emulator-5554" and (.ui.elements | length) > 0'
 [ "$(head -c 4 "$WORK/shot.png" | tail -c 3)" = "PNG" ] || fail "the screenshot is not a PNG"
 grep -q '"service": "exec:screencap -p"' "$ADB_LOG" || fail "no exec:screencap -p logged"
-grep -qF "\"service\": \"shell:uiautomator dump '/sdcard/window_dump.xml' && cat '/sdcard/window_dump.xml'; echo :taploop-exit=\$?\"" \
+grep -qF "\"service\": \"shell:uiautomator dump '/sdcard/window_dump.xml' && cat '/sdcard/window_dump.xml'; wm size; echo :taploop-exit=\$?\"" \
     "$ADB_LOG" || fail "no uiautomator dump logged"
 run 0 "$TAPLOOP" act start_app com.android.settings --driver adb
 run 0 "$TAPLOOP" observe --driver adb
