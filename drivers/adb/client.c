@@ -297,12 +297,14 @@ static void consume(struct link *l, size_t n)
     l->in.data[l->in.len] = '\0';
 }
 
-/* Copy a FAIL message into a one-line printable string. */
+/* Copy a FAIL message into a one-line printable string (size >= 8): runs of white space become
+ * one space, other control bytes '?', and a message too long ends with "...". */
 static void fail_text(char *out, size_t size, const char *msg, size_t len)
 {
-    size_t k = 0;
+    size_t k = 0, i = 0;
     bool space = false;
-    for (size_t i = 0; i < len && k + 4 < size; i++) {
+    /* each turn writes at most 2 bytes; keep 4 for "..." and the NUL */
+    for (; i < len && k + 2 + 4 <= size; i++) {
         unsigned char c = (unsigned char)msg[i];
         if (c == '\n' || c == '\r' || c == '\t' || c == ' ') {
             space = k > 0;
@@ -313,7 +315,7 @@ static void fail_text(char *out, size_t size, const char *msg, size_t len)
         space = false;
         out[k++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
     }
-    if (k + 4 >= size && len > 0) {
+    if (i < len) {
         memcpy(out + k, "...", 3);
         k += 3;
     }

@@ -509,6 +509,33 @@ Test(adb_client, transport_refused)
     }
 }
 
+Test(adb_client, long_fail_message)
+{
+    /* a FAIL message of 65535 bytes, with control bytes: bounded, one line, printable */
+    size_t n = 0xffff;
+    char *reply = malloc(8 + n);
+    memcpy(reply, "FAILffff", 8);
+    for (size_t i = 0; i < n; i++)
+        reply[8 + i] = (char)("ab\n\x01 c"[i % 6]);
+    const exchange ex[] = {{.expect = "host:transport:S", .reply = reply, .reply_len = 8 + n}};
+    fake_server s;
+    server_start(&s, ex, 1, false);
+    tl_adb_server srv = client_for(&s);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    tl_error err;
+    cr_assert_eq(tl_adb_device_service(&srv, "S", "shell:true", "true", &out, 100, &err),
+                 TL_ENOTREADY);
+    cr_assert_lt(strlen(err.msg), TL_ERROR_MSG_MAX);
+    cr_assert_not_null(strstr(err.msg, "ab ? cab"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "..."), "%s", err.msg);
+    for (const char *p = err.msg; *p; p++)
+        cr_assert((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f, "%s", err.msg);
+    server_stop(&s);
+    free(reply);
+    tl_buf_dispose(&out);
+}
+
 Test(adb_client, service_refused_and_cut)
 {
     const exchange ex[] = {
