@@ -57,6 +57,23 @@ cmp -s "$WORK/sent.jpg" "$WORK/v/step-001.jpg" || fail "step-001.jpg is not the 
 grep -q 'data:image/jpeg;base64,' "$WORK/v/report.html" || fail "report.html lacks the image"
 stop_fake
 
+echo "vision: a refused answer goes back in the same chat, still one image per request"
+cat >"$WORK/retry.json" <<'JSON'
+{"replies": [
+  {"tool": "tap", "args": {"x": 900, "y": 100}},
+  {"tool": "tap", "args": {"index": 999}},
+  {"tool": "done", "args": {"success": true, "message": "ok"}}
+]}
+JSON
+start_fake "$WORK/retry.json"
+run 0 "$TAPLOOP" run "Look" --llm-url "$FAKE_URL" --vision --no-trace --json
+json '.success == true and .steps == 1'
+[ "$(wc -l <"$FAKE_LOG")" = 3 ] || fail "expected 3 requests (two refused answers)"
+jq -e -s 'all(.[]; .images == 1)' "$FAKE_LOG" >/dev/null || fail "a retry request without exactly one image"
+jq -r -s '.[1].request.messages[-1].content' "$FAKE_LOG" | grep -q "outside the 461x1024 screenshot" ||
+    fail "a point outside the image was not refused in image terms"
+stop_fake
+
 echo "no vision: no image, screen pixels"
 start_fake "$WORK/dark.json"
 run 0 "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" --out "$WORK/nv" --json
