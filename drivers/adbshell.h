@@ -101,7 +101,8 @@ int tl_shell_dump_ui(tl_buf *out, const char *path);
  */
 int tl_shell_read_file(tl_buf *out, const char *path, size_t offset, size_t len);
 
-/** Append a command line that prints the size of file `path` in bytes (one decimal number). */
+/** Append a command line that prints the size of file `path` in bytes, one decimal number
+ * (`stat -c %s PATH`: no redirection, so the path is an argument a tool sees). */
 int tl_shell_file_size(tl_buf *out, const char *path);
 
 /**
