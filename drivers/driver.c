@@ -15,6 +15,7 @@
 
 static const struct tl_driver_ops *const registry[] = {
     &tl_sim_driver,
+    &tl_armcloud_driver,
     NULL,
 };
 

@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -684,4 +685,116 @@ int tl_ac_parse_pad_infos(const char *body, size_t len, tl_device_list *out, tl_
 done:
     cJSON_Delete(root);
     return rc;
+}
+
+/* ---- command output ------------------------------------------------------------------------ */
+
+static const char *find_bytes(const char *hay, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; k <= n && i <= n - k; i++)
+        if (memcmp(hay + i, needle, k) == 0)
+            return hay + i;
+    return NULL;
+}
+
+int tl_ac_split_dump_output(const char *output, size_t len, size_t *size, size_t *data_off,
+                            tl_error *err)
+{
+    const char *p = output ? find_bytes(output, len, "dumped to") : NULL;
+    const char *end = output + len;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (!nl)
+            break;
+        const char *line = nl + 1;
+        const char *lend = memchr(line, '\n', (size_t)(end - line));
+        if (!lend)
+            break;
+        size_t n = (size_t)(lend - line);
+        if (n > 0 && line[n - 1] == '\r')
+            n--;
+        bool digits = n > 0 && n <= 15;
+        for (size_t i = 0; digits && i < n; i++)
+            digits = isdigit((unsigned char)line[i]) != 0;
+        if (digits) {
+            *size = (size_t)strtoull(line, NULL, 10);
+            *data_off = (size_t)(lend + 1 - output);
+            return TL_OK;
+        }
+        p = lend;
+    }
+    return tl_error_set(err, TL_EBADRESP,
+                        "armcloud: the dump command printed no file size after uiautomator's "
+                        "\"dumped to\" line");
+}
+
+/* Length of the UTF-8 sequence a lead byte starts (0 for a continuation or invalid byte). */
+static size_t utf8_seq_len(unsigned char c)
+{
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xC2 && c <= 0xDF)
+        return 2;
+    if (c >= 0xE0 && c <= 0xEF)
+        return 3;
+    if (c >= 0xF0 && c <= 0xF4)
+        return 4;
+    return 0;
+}
+
+size_t tl_ac_chunk_keep(const char *data, size_t got, size_t want, bool last)
+{
+    if (last && got >= want)
+        return got;
+    const unsigned char *d = (const unsigned char *)data;
+    size_t n = got;
+    while (n >= 3 && d[n - 3] == 0xEF && d[n - 2] == 0xBF && d[n - 1] == 0xBD)
+        n -= 3;
+    /* a lead byte in the last three whose sequence does not fit: cut before it */
+    for (size_t back = 1; back <= 4 && back <= n; back++) {
+        unsigned char c = d[n - back];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a continuation byte: look further back */
+        size_t l = utf8_seq_len(c);
+        if (l > back)
+            n -= back;
+        break;
+    }
+    return n;
+}
+
+int tl_ac_image_type(const void *data, size_t len, const char **type, tl_error *err)
+{
+    const unsigned char *d = data;
+    *type = NULL;
+    if (len >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) {
+        if (len < 33 || memcmp(d + 12, "IHDR", 4) != 0)
+            return tl_error_set(err, TL_EBADRESP,
+                                "armcloud: the screenshot is a truncated PNG (%zu bytes)", len);
+        uint32_t w = (uint32_t)d[16] << 24 | (uint32_t)d[17] << 16 | (uint32_t)d[18] << 8 | d[19];
+        uint32_t h = (uint32_t)d[20] << 24 | (uint32_t)d[21] << 16 | (uint32_t)d[22] << 8 | d[23];
+        if (w == 0 || h == 0 || w > 100000 || h > 100000)
+            return tl_error_set(err, TL_EBADRESP,
+                                "armcloud: the screenshot PNG claims a size of %ux%u", (unsigned)w,
+                                (unsigned)h);
+        *type = "image/png";
+        return TL_OK;
+    }
+    if (len >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF) {
+        if (len < 125)
+            return tl_error_set(err, TL_EBADRESP,
+                                "armcloud: the screenshot is a truncated JPEG (%zu bytes)", len);
+        *type = "image/jpeg";
+        return TL_OK;
+    }
+    const char *what = "neither a PNG nor a JPEG";
+    if (len == 0)
+        what = "empty";
+    else if (len >= 1 && (d[0] == '<' || (len >= 15 && find_bytes(data, 15, "<"))))
+        what = "an HTML or XML page, not an image";
+    else if (len >= 1 && (d[0] == '{' || d[0] == '['))
+        what = "JSON, not an image";
+    return tl_error_set(err, TL_EBADRESP, "armcloud: the downloaded screenshot is %s (%zu bytes)",
+                        what, len);
 }

@@ -201,6 +201,34 @@ const char *tl_ac_pad_status_text(int status, char *buf, size_t size);
 /** true for a pad code the driver accepts: 1-128 printable ASCII characters, no space. */
 bool tl_ac_pad_code_valid(const char *pad);
 
+/**
+ * Split the output of the first observe command, `DUMP && SIZE && READ(0, n)`: after the
+ * uiautomator line that says "dumped to", the first line that is a decimal number is the
+ * dump's size in bytes and everything after that line is the start of the file.
+ * @return TL_OK with *size and *data_off (an offset into output); TL_EBADRESP when there is no
+ *         size line (the caller has already checked the dump line with tl_shell_check_dump).
+ */
+int tl_ac_split_dump_output(const char *output, size_t len, size_t *size, size_t *data_off,
+                            tl_error *err);
+
+/**
+ * How many bytes of a chunk read from file offset `off` can be kept, so that the next read
+ * starts on a character boundary: got bytes arrived for the `want` asked. The last chunk
+ * (off + want >= size) is kept whole when it is complete; any other chunk loses a trailing
+ * incomplete UTF-8 sequence and trailing U+FFFD replacement characters (what a server that
+ * decodes command output as UTF-8 makes of a character cut in two), which the next read asks
+ * for again. @return the bytes to keep (the file offset advances by as much); 0 when nothing
+ * can be kept (no progress).
+ */
+size_t tl_ac_chunk_keep(const char *data, size_t got, size_t want, bool last);
+
+/**
+ * Check downloaded screenshot bytes: a PNG (signature and IHDR chunk with a non-zero size) or
+ * a JPEG (SOI marker), of at least a plausible size. @return TL_OK and *type ("image/png" or
+ * "image/jpeg", static); TL_EBADRESP naming what arrived (an HTML page, an empty body, ...).
+ */
+int tl_ac_image_type(const void *data, size_t len, const char **type, tl_error *err);
+
 /** The padStatus of a running pad. */
 #define TL_AC_PAD_RUNNING 10
 
