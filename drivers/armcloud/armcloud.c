@@ -409,6 +409,10 @@ static int fetch_tree(struct ac_driver *d, tl_buf *tree, tl_error *err)
     tl_buf_init(&cmd, 0);
     tl_buf_init(&out, d->conf.chunk * 4 + 65536);
     int rc = TL_OK;
+    /* the first observation of a session also asks for the display size, in the same call */
+    bool wm = !d->size_known;
+    if (wm && (tl_shell_wm_size(&cmd) || tl_buf_puts(&cmd, " ; ")))
+        rc = tl_error_set(err, TL_ENOMEM, "armcloud: out of memory");
     if (tl_shell_dump_ui(&cmd, TL_SHELL_DUMP_PATH) || tl_buf_puts(&cmd, " && ") ||
         tl_shell_file_size(&cmd, TL_SHELL_DUMP_PATH) || tl_buf_puts(&cmd, " && ") ||
         tl_shell_read_file(&cmd, TL_SHELL_DUMP_PATH, 0, d->conf.chunk))
@@ -425,9 +429,18 @@ static int fetch_tree(struct ac_driver *d, tl_buf *tree, tl_error *err)
                  ? tl_error_set(err, TL_ECANCELED, "armcloud: interrupted")
                  : TL_OK;
     }
-    size_t size = 0, data_off = 0;
+    size_t head = 0, size = 0, data_off = 0;
     if (rc == TL_OK)
-        rc = tl_ac_split_dump_output(out.data, out.len, &size, &data_off, err);
+        rc = tl_ac_split_dump_output(out.data, out.len, &head, &size, &data_off, err);
+    if (rc == TL_OK && wm) {
+        int w = 0, h = 0;
+        tl_error ignored;
+        d->size_known = true;
+        if (tl_shell_parse_wm_size(out.data, head, &w, &h, &ignored) == TL_OK) {
+            d->width = w;
+            d->height = h;
+        }
+    }
     if (rc == TL_OK && size > tree->max)
         rc = tl_error_set(err, TL_EBADRESP,
                           "armcloud: the UI dump is %zu bytes, over the %zu MiB limit", size,

@@ -698,11 +698,18 @@ static const char *find_bytes(const char *hay, size_t n, const char *needle)
     return NULL;
 }
 
-int tl_ac_split_dump_output(const char *output, size_t len, size_t *size, size_t *data_off,
-                            tl_error *err)
+int tl_ac_split_dump_output(const char *output, size_t len, size_t *head_len, size_t *size,
+                            size_t *data_off, tl_error *err)
 {
     const char *p = output ? find_bytes(output, len, "dumped to") : NULL;
     const char *end = output + len;
+    *head_len = 0;
+    if (p) {
+        const char *line = p;
+        while (line > output && line[-1] != '\n')
+            line--;
+        *head_len = (size_t)(line - output);
+    }
     while (p && p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         if (!nl)

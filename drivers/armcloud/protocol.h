@@ -202,14 +202,15 @@ const char *tl_ac_pad_status_text(int status, char *buf, size_t size);
 bool tl_ac_pad_code_valid(const char *pad);
 
 /**
- * Split the output of the first observe command, `DUMP && SIZE && READ(0, n)`: after the
- * uiautomator line that says "dumped to", the first line that is a decimal number is the
- * dump's size in bytes and everything after that line is the start of the file.
- * @return TL_OK with *size and *data_off (an offset into output); TL_EBADRESP when there is no
- *         size line (the caller has already checked the dump line with tl_shell_check_dump).
+ * Split the output of the first observe command, `[wm size ;] DUMP && SIZE && READ(0, n)`:
+ * what comes before the line of uiautomator's that says "dumped to" is the output of the
+ * commands before the dump (*head_len bytes); after that line, the first line that is a decimal
+ * number is the dump's size in bytes, and everything after it is the start of the file.
+ * @return TL_OK with *head_len, *size and *data_off (offsets into output); TL_EBADRESP when
+ *         there is no such size line.
  */
-int tl_ac_split_dump_output(const char *output, size_t len, size_t *size, size_t *data_off,
-                            tl_error *err);
+int tl_ac_split_dump_output(const char *output, size_t len, size_t *head_len, size_t *size,
+                            size_t *data_off, tl_error *err);
 
 /**
  * How many bytes of a chunk read from file offset `off` can be kept, so that the next read

@@ -613,26 +613,32 @@ Test(armcloud_protocol, random_and_mutated_bodies)
 Test(armcloud_protocol, dump_output_split)
 {
     const char *out = "UI hierchary dumped to: /sdcard/window_dump.xml\n1234\n<?xml version=";
-    size_t size = 0, off = 0;
+    size_t size = 0, off = 0, head = 7;
     tl_error err;
-    cr_assert_eq(tl_ac_split_dump_output(LEN(out), &size, &off, &err), TL_OK);
+    cr_assert_eq(tl_ac_split_dump_output(LEN(out), &head, &size, &off, &err), TL_OK);
     cr_assert_eq(size, 1234);
+    cr_assert_eq(head, 0);
     cr_assert_str_eq(out + off, "<?xml version=");
+    /* what the commands before the dump printed */
+    const char *wm = "Physical size: 1080x2400\nUI hierchary dumped to: /x\n9\n<hierarchy";
+    cr_assert_eq(tl_ac_split_dump_output(LEN(wm), &head, &size, &off, &err), TL_OK);
+    cr_assert_eq(head, strlen("Physical size: 1080x2400\n"));
+    cr_assert_eq(size, 9);
     /* CRLF, and a warning line before the size */
     const char *crlf = "UI hierchary dumped to: /x\r\nWARNING: slow\r\n17\r\n<hierarchy/>";
-    cr_assert_eq(tl_ac_split_dump_output(LEN(crlf), &size, &off, &err), TL_OK);
+    cr_assert_eq(tl_ac_split_dump_output(LEN(crlf), &head, &size, &off, &err), TL_OK);
     cr_assert_eq(size, 17);
     cr_assert_str_eq(crlf + off, "<hierarchy/>");
     /* an empty file: the size line ends the output */
     const char *empty = "UI hierchary dumped to: /x\n0\n";
-    cr_assert_eq(tl_ac_split_dump_output(LEN(empty), &size, &off, &err), TL_OK);
+    cr_assert_eq(tl_ac_split_dump_output(LEN(empty), &head, &size, &off, &err), TL_OK);
     cr_assert_eq(size, 0);
     cr_assert_eq(off, strlen(empty));
     static const char *const bad[] = {"", "UI hierchary dumped to: /x", "dumped to\nabc\n",
                                       "1234\n<?xml", "dumped to\n99999999999999999\n"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        cr_assert_eq(tl_ac_split_dump_output(LEN(bad[i]), &size, &off, &err), TL_EBADRESP, "%s",
-                     bad[i]);
+        cr_assert_eq(tl_ac_split_dump_output(LEN(bad[i]), &head, &size, &off, &err), TL_EBADRESP,
+                     "%s", bad[i]);
 }
 
 Test(armcloud_protocol, chunk_boundaries)

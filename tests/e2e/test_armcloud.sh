@@ -1,0 +1,278 @@
+#!/bin/sh
+# End-to-end: the armcloud driver against the fake ArmCloud server (tests/fakes/fake_armcloud.py),
+# whose pads are sim phones behind FakeDevice's Android shell. Every request's signature is
+# checked by the fake's own implementation (self-tested against the vectors first). Covers
+# devices (table, --json, pagination, default pad), observe/act, a goal run with the fake LLM, a
+# contact name full of shell metacharacters arriving literally with no injection, a wrong SK and
+# an unknown pad (exit 3, no secret anywhere), the syncCmd -> asyncCmd fallback (error 110012,
+# taskStatus -4, an HTTP timeout), 429/5xx retries, chunked reads cut inside a UTF-8 character,
+# the VMOS path table under a base URL prefix, and configuration errors (exit 2).
+. "$(dirname "$0")/lib.sh"
+
+AK=AKTESTe2e0000000000000001
+SK=SKe2eSecret/with+chars=0001
+VECTORS="$TL_FIXTURES/armcloud/signing-vectors.json"
+PAD=AC22030010001
+
+echo "the fake's signer reproduces every vector"
+run 0 "$TL_PYTHON" "$TL_TESTS/fakes/fake_armcloud.py" --self-test "$VECTORS"
+has "self-test: passed"
+hasnt "FAIL"
+
+# start_ac NAME [ARGS...]: a fake ArmCloud server with its own work directory and log; sets
+# ARMCLOUD_* for it. Pads: AC22030010001 (running, its padIp encrypted as in the AES example),
+# AC22030010002 (abnormal), and whatever ARGS add.
+start_ac() {
+    name=$1
+    shift
+    mkdir -p "$WORK/$name"
+    start_server "$name" fake_armcloud.py --ak "$AK" --sk "$SK" --taploop "$TAPLOOP" \
+        --workdir "$WORK/$name" --log "$WORK/$name.log" --idle-timeout 120 \
+        --pad "$PAD,ip=iMzQUI7SwzSD0kGJ:4FZ1fn1Jdd5Z4j2ehn/F3VSUVWBwLFQZH/HOCjLAI95r" \
+        --pad AC22030010002,status=14,grade=q1-2 "$@"
+    eval "ARMCLOUD_BASE_URL=\$${name}_URL"
+    AC_LOG="$WORK/$name.log"
+    AC_DIR="$WORK/$name"
+    export ARMCLOUD_AK="$AK" ARMCLOUD_SK="$SK" ARMCLOUD_BASE_URL
+    unset ARMCLOUD_API ARMCLOUD_CHUNK_BYTES ARMCLOUD_SYNC_TIMEOUT_MS 2>/dev/null || true
+    export ARMCLOUD_POLL_MS=20
+}
+
+# every request the fake received was signed right
+all_signed() {
+    jq -e -s 'length > 0 and all(.[]; .method == "GET" or .sig_ok == true)' "$AC_LOG" \
+        >/dev/null || fail "a request was not signed right: $(jq -c 'select(.sig_ok == false)' \
+        "$AC_LOG" | head -c 600)"
+}
+
+# neither the SK nor any request's signature appears in FILES
+no_secrets() {
+    sigs=$("$TL_PYTHON" - "$AC_LOG" "$AK" "$SK" <<'EOF'
+import json, sys
+sys.path.insert(0, __import__("os").environ["TL_TESTS"] + "/fakes")
+import fake_armcloud
+log, ak, sk = sys.argv[1:4]
+for line in open(log, encoding="utf-8"):
+    e = json.loads(line)
+    if e.get("method") != "POST":
+        continue
+    h = e["headers"]
+    body = e["body"] if isinstance(e["body"], str) else json.dumps(e["body"], ensure_ascii=False,
+                                                                    separators=(",", ":"))
+    s = fake_armcloud.sign(ak, sk, h["x-date"], h["x-host"], h["content-type"], body.encode())
+    print(s["signature"])
+EOF
+)
+    for f in "$@"; do
+        ! grep -qF -- "$SK" "$f" || fail "the SK appears in $f"
+        for s in $sigs; do
+            ! grep -qF -- "$s" "$f" || fail "a request signature appears in $f"
+        done
+    done
+}
+
+# the phone behind a pad: `taploop observe --json` on its sim state
+phone() {
+    XDG_STATE_HOME="$AC_DIR/device-$1/state" "$TAPLOOP" observe --json -q --driver sim --device "sim:$1" \
+        >"$WORK/phone.json" || fail "cannot read the fake phone $1"
+}
+
+echo "configuration errors are exit 2"
+unset ARMCLOUD_AK ARMCLOUD_SK ARMCLOUD_BASE_URL ARMCLOUD_API 2>/dev/null || true
+run 2 "$TAPLOOP" devices --driver armcloud
+err_has "ARMCLOUD_AK"
+ARMCLOUD_AK=x run 2 "$TAPLOOP" observe --driver armcloud
+err_has "ARMCLOUD_SK is not set"
+ARMCLOUD_AK=x ARMCLOUD_SK=y ARMCLOUD_API=aws run 2 "$TAPLOOP" devices --driver armcloud
+err_has "ARMCLOUD_API must be armcloud (the default) or vmos"
+ARMCLOUD_AK=x ARMCLOUD_SK=y ARMCLOUD_BASE_URL=ftp://h run 2 "$TAPLOOP" devices --driver armcloud
+err_has "ARMCLOUD_BASE_URL must start with https:// or http://"
+ARMCLOUD_AK=x ARMCLOUD_SK=y ARMCLOUD_CHUNK_BYTES=12 run 2 "$TAPLOOP" devices --driver armcloud
+err_has "ARMCLOUD_CHUNK_BYTES"
+
+echo "devices: table, --json, pages of one pad, the encrypted padIp"
+start_ac ac --page-rows 1 --adb-keyboard --fault '{"op":"infos","http":429,"retry_after":1}'
+run 0 "$TAPLOOP" devices --driver armcloud
+has "AC22030010001  47.92.204.33:5000  running   q2-4"
+has "AC22030010002                     abnormal  q1-2"
+run 0 "$TAPLOOP" devices --driver armcloud --json
+json '.driver == "armcloud" and (.devices | length) == 2 and
+      .devices[0] == {"id":"AC22030010001","name":"47.92.204.33:5000","state":"running",
+                      "type":"q2-4","ready":true} and
+      .devices[1].ready == false and .devices[1].state == "abnormal"'
+jq -e -s '[.[] | select(.op == "infos" and .status == 200) | .body.page] == [1, 2, 1, 2]' \
+    "$AC_LOG" >/dev/null || fail "pages were not fetched one by one"
+jq -e -s '[.[] | select(.status == 429)] | length == 1' "$AC_LOG" >/dev/null ||
+    fail "the 429 was not retried"
+all_signed
+
+echo "observe and act; --device defaults to the first running pad"
+export TAPLOOP_DRIVER=armcloud
+run 0 "$TAPLOOP" observe --screenshot "$WORK/shot.png"
+has "com.android.launcher3, screen 1080x2400"
+has '[1] TextView "Settings" clickable'
+err_has "(image/png,"
+[ "$(head -c 8 "$WORK/shot.png" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||
+    fail "the screenshot is not a PNG"
+run 0 "$TAPLOOP" act start_app com.android.settings --device "$PAD"
+run 0 "$TAPLOOP" observe --json --device "$PAD"
+json '.driver == "armcloud" and .device == "AC22030010001" and .ui.package == "com.android.settings"'
+run 1 "$TAPLOOP" act start_app com.example.missing --device "$PAD"
+err_has "could not start com.example.missing"
+run 0 "$TAPLOOP" act stop_app com.android.settings --device "$PAD"
+run 0 "$TAPLOOP" observe --device "$PAD"
+has "com.android.launcher3"
+jq -e -s '[.[] | .op] | index("startApp") and index("appOperateInfo") and index("stopApp")' \
+    "$AC_LOG" >/dev/null || fail "startApp/stopApp were not used"
+all_signed
+
+echo "a goal run: Turn on Dark theme"
+cat >"$WORK/dark.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}},
+  {"tool": "scroll", "args": {"direction": "down"}, "until_listed": "Display"},
+  {"tool": "tap", "tap_text": "Display"},
+  {"tool": "tap", "tap_text": "Dark theme"},
+  {"tool": "done", "args": {"success": true, "message": "Dark theme is on."}}
+]}
+EOF
+start_fake "$WORK/dark.json"
+run 0 "$TAPLOOP" run "Turn on Dark theme" --driver armcloud --device "$PAD" \
+    --llm-url "$FAKE_URL" --out "$WORK/dark" --json -v
+json '.success == true and .status == "completed" and .device == "AC22030010001" and
+      .driver == "armcloud"'
+trajectory_ok "$WORK/dark"
+phone "$PAD"
+jq -e '[.ui.elements[] | select(.text == "Dark theme") | .flags | index("checked")] | length == 1' \
+    "$WORK/phone.json" >/dev/null || fail "Dark theme is not on on the fake phone"
+requests_valid
+stop_fake
+all_signed
+no_secrets "$OUT" "$ERR" "$AC_LOG" "$WORK/dark/trajectory.jsonl" "$WORK/dark/report.html"
+
+echo "a contact whose name is full of shell metacharacters arrives literally"
+NAME='Tom ; reboot $(id) "quotes" %s `uname` '"'it'"'s & | > x Zoë 你好世界'
+jq -n --arg name "$NAME" '{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.contacts"}},
+  {"tool": "tap", "tap_text": "Create contact"},
+  {"tool": "type", "args": {"index": 3, "text": $name}},
+  {"tool": "type", "args": {"index": 5, "text": "13111111111"}},
+  {"tool": "tap", "tap_text": "Save"},
+  {"tool": "done", "args": {"success": true, "message": "added"}}]}' >"$WORK/contact.json"
+start_fake "$WORK/contact.json"
+run 0 "$TAPLOOP" run "Add a contact" --driver armcloud --device "$PAD" --llm-url "$FAKE_URL" \
+    --no-trace --json
+json '.success == true and .steps == 6'
+phone "$PAD"
+jq -e --arg name "$NAME" '[.ui.elements[] | select(.text == $name)] | length == 1' \
+    "$WORK/phone.json" >/dev/null || fail "the contact name did not arrive literally: \
+$(jq -c '[.ui.elements[].text]' "$WORK/phone.json")"
+[ ! -s "$AC_DIR/device-$PAD/injections.log" ] ||
+    fail "injection: $(cat "$AC_DIR/device-$PAD/injections.log")"
+jq -e -s 'all(.[]; .tool != "uname" and .tool != "id" and .tool != "reboot")' \
+    "$AC_DIR/device-$PAD/tools.log" >/dev/null || fail "a tool ran that no command names"
+jq -e -s '[.[] | select(.op == "syncCmd") | .body.scriptContent] |
+          (map(select(startswith("settings get secure default_input_method"))) | length) == 1 and
+          (map(select(contains("am broadcast") and contains("ADB_INPUT_B64"))) | length) >= 1' \
+    "$AC_LOG" >/dev/null || fail "ADB Keyboard was not detected once and used for non-ASCII text"
+requests_valid
+stop_fake
+all_signed
+
+echo "chunked reads, one cut inside a UTF-8 character, give the same screen"
+run 0 "$TAPLOOP" observe --device "$PAD"
+has "Zoë 你好世界"
+cp "$OUT" "$WORK/whole.txt"
+dump="$AC_DIR/device-$PAD/sdcard/window_dump.xml"
+at=$("$TL_PYTHON" -c 'import sys; d=open(sys.argv[1],"rb").read(); print(d.index("你".encode()))' "$dump")
+[ "$at" -ge 1024 ] || fail "the name is too early in the dump ($at) for a 1 KiB chunk"
+ARMCLOUD_CHUNK_BYTES=$((at + 1)) run 0 "$TAPLOOP" observe --device "$PAD"
+cmp -s "$OUT" "$WORK/whole.txt" || fail "a chunk cut in 你 changed the screen: $(diff "$WORK/whole.txt" "$OUT")"
+ARMCLOUD_CHUNK_BYTES=1024 run 0 "$TAPLOOP" observe --device "$PAD"
+cmp -s "$OUT" "$WORK/whole.txt" || fail "1 KiB chunks changed the screen"
+jq -e -s '[.[] | select(.op == "syncCmd") | .body.scriptContent | select(startswith("tail -c +"))]
+          | length >= 3' "$AC_LOG" >/dev/null || fail "the dump was not read in chunks"
+all_signed
+
+echo "a wrong SK is exit 3, with the reference's meaning and no secret"
+ARMCLOUD_SK='wrong/SK+value' run 3 "$TAPLOOP" devices
+err_has "error 100004 (Invalid key)"
+err_has "check ARMCLOUD_AK and ARMCLOUD_SK"
+! grep -qF 'wrong/SK+value' "$OUT" "$ERR" "$AC_LOG" || fail "the wrong SK was printed or logged"
+ARMCLOUD_SK='wrong/SK+value' run 3 "$TAPLOOP" observe --device "$PAD" -v
+err_has "Invalid key"
+! grep -qiF 'authorization:' "$ERR" || fail "a header was printed"
+no_secrets "$OUT" "$ERR" "$AC_LOG"
+jq -e -s '[.[] | select(.sig_ok == false)] | length >= 2 and
+          all(.[] | select(.sig_ok == false); .code == 100004 and .why == "signature mismatch")' \
+    "$AC_LOG" >/dev/null || fail "the fake did not reject the bad signatures"
+
+echo "an unknown pad is exit 3 naming it; so is a pad that is not running"
+run 3 "$TAPLOOP" observe --device AC99999999999
+err_has "pad AC99999999999 does not exist"
+run 3 "$TAPLOOP" observe --device AC22030010002
+err_has "pad AC22030010002 is abnormal, not running"
+stop_server ac
+
+echo "no running pad: exit 3 with advice"
+mkdir -p "$WORK/none"
+start_server none fake_armcloud.py --ak "$AK" --sk "$SK" --taploop "$TAPLOOP" \
+    --workdir "$WORK/none" --pad AC1,status=11 --pad AC2,status=15
+ARMCLOUD_BASE_URL=$none_URL run 3 "$TAPLOOP" observe
+err_has "no running pad on this account (2 pads, none running)"
+stop_server none
+
+echo "syncCmd -> asyncCmd: error 110012, taskStatus -4, an HTTP timeout, the server's own limit;"
+echo "a pad the service says is gone (110028)"
+start_ac slow --fault '{"op":"syncCmd","code":110012,"match":"uiautomator dump"}' \
+    --fault '{"op":"syncCmd","delay_ms":1500,"match":"uiautomator dump"}' \
+    --fault '{"op":"syncCmd","task_status":-4,"match":"input tap"}' \
+    --fault '{"op":"generatePreview","http":503}' --task-delay-ms 50 \
+    --fault '{"op":"syncCmd","code":110028,"match":"input tap 10 10"}'
+export ARMCLOUD_SYNC_TIMEOUT_MS=500
+run 0 "$TAPLOOP" observe --device "$PAD" --screenshot "$WORK/shot2.png"
+has '[1] TextView "Settings" clickable'
+run 0 "$TAPLOOP" act tap --text Settings --device "$PAD"
+jq -e -s '[.[] | select(.op == "asyncCmd") | .body.scriptContent] as $a |
+          ($a | map(select(contains("uiautomator dump"))) | length) == 2 and
+          ($a | map(select(startswith("input tap"))) | length) == 1' "$AC_LOG" >/dev/null ||
+    fail "the fallbacks did not run as asyncCmd tasks: $(jq -c 'select(.op == "asyncCmd")' "$AC_LOG")"
+jq -e -s '[.[] | select(.op == "executeScriptInfo")] | length >= 3' "$AC_LOG" >/dev/null ||
+    fail "executeScriptInfo was not polled"
+phone "$PAD"
+jq -e '.ui.package == "com.android.settings" and
+       ([.ui.elements[] | select(.text == "Network & internet")] | length) == 1' \
+    "$WORK/phone.json" >/dev/null || fail "the tap did not happen exactly once: $(jq -c \
+    '[.ui.package, [.ui.elements[].text][:6]]' "$WORK/phone.json")"
+run 3 "$TAPLOOP" act tap 10 10 --device "$PAD"
+err_has "error 110028 (Instance does not exist): pad AC22030010001"
+all_signed
+stop_server slow
+start_ac limit --sync-limit 0.01
+run 0 "$TAPLOOP" act start_app com.android.settings --device "$PAD"
+run 0 "$TAPLOOP" observe --device "$PAD"
+has "com.android.settings"
+jq -e -s '[.[] | select(.op == "syncCmd") | .code] | all(. == 110012)' "$AC_LOG" >/dev/null ||
+    fail "the server limit did not answer 110012"
+stop_server limit
+unset ARMCLOUD_SYNC_TIMEOUT_MS
+
+echo "VMOS Cloud's path table under a base URL prefix, output in taskResult"
+start_ac vmos --vmos --prefix /gw --output-field taskResult
+export ARMCLOUD_BASE_URL="$ARMCLOUD_BASE_URL/gw/"
+run 3 "$TAPLOOP" devices
+err_has "404"
+err_has "check ARMCLOUD_BASE_URL and ARMCLOUD_API"
+export ARMCLOUD_API=vmos
+run 0 "$TAPLOOP" devices --json
+json '(.devices | length) == 2'
+run 0 "$TAPLOOP" act start_app com.android.settings
+run 0 "$TAPLOOP" observe --screenshot "$WORK/shot3.png"
+has "com.android.settings"
+jq -e -s '[.[] | select(.status == 200 and .method == "POST") | .path] |
+          all(startswith("/gw/vcpcloud/api/padApi/"))' "$AC_LOG" >/dev/null ||
+    fail "not every call used the VMOS table: $(jq -c .path "$AC_LOG" | sort -u)"
+all_signed
+stop_server vmos
+
+echo "e2e armcloud: all passed"
