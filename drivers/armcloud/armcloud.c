@@ -56,7 +56,8 @@ struct ac_conf {
     long sync_ms; /* HTTP timeout of one syncCmd request */
     long http_ms; /* HTTP timeout of every other request */
     volatile sig_atomic_t *cancel;
-    tl_http *http; /* owned */
+    tl_http *http;    /* owned */
+    long last_status; /* HTTP status of the last answer, 0 if none */
 };
 
 struct ac_driver {
@@ -195,13 +196,15 @@ static int post(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const c
     };
     if (rc == TL_OK)
         rc = tl_http_send(c->http, &req, resp, err);
+    c->last_status = resp->status;
     tl_buf_wipe(&auth_h);
     if (rc == TL_OK && (resp->status < 200 || resp->status > 299)) {
         long code = 0;
         tl_error env;
         int erc = tl_ac_check_envelope(resp->body.data, resp->body.len, op, pad, &code, &env);
         if (erc != TL_OK && code != 0 && tl_ac_error_lookup(code)) {
-            *err = env;
+            if (err)
+                *err = env;
             rc = erc;
         } else {
             const char *hint = NULL;
@@ -225,6 +228,9 @@ static int post(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const c
 
 /* ---- tasks and shell commands -------------------------------------------------------------- */
 
+/* Polls that may find a just-started task missing from the list before that is an error. */
+#define TASK_MISSING_POLLS 3
+
 /* Wait for task `id` of an operation's info endpoint to end; its last report goes to out. */
 static int await_task(struct ac_conf *c, enum tl_ac_op info_op, const char *pad, long long id,
                       tl_ac_task *out, tl_error *err)
@@ -241,6 +247,12 @@ static int await_task(struct ac_conf *c, enum tl_ac_op info_op, const char *pad,
         if (rc == TL_OK) {
             tl_ac_task_dispose(out);
             rc = tl_ac_parse_task(resp.body.data, resp.body.len, info_op, pad, id, out, err);
+            if (rc == TL_EBADRESP && out->no_item && polls < TASK_MISSING_POLLS) {
+                /* not listed yet: the service may register a task after answering */
+                rc = TL_OK;
+                tl_error_clear(err);
+                out->has_status = false;
+            }
         }
         tl_http_response_dispose(&resp);
         if (rc != TL_OK || (out->has_status && tl_ac_task_final(out->status)))
@@ -345,7 +357,9 @@ static int run_shell(struct ac_driver *d, const char *cmd, tl_buf *output, tl_er
                           q[0] ? "\")" : "");
     }
     if (rc == TL_OK && tl_buf_append(output, task.output, task.output_len) != TL_OK)
-        rc = tl_error_set(err, TL_ENOMEM, "armcloud: command output over %zu bytes", output->max);
+        rc = tl_error_set(err, TL_EBADRESP,
+                          "armcloud: pad %s: a command printed more than %zu bytes", pad,
+                          output->max);
     tl_ac_task_dispose(&task);
     return rc;
 }
@@ -463,7 +477,7 @@ static int fetch_tree(struct ac_driver *d, tl_buf *tree, tl_error *err)
         tree->len = len;
         tree->data[len] = '\0';
     }
-    if (rc != TL_OK && rc != TL_ECANCELED && strncmp(err->msg, "armcloud", 8) != 0)
+    if (rc != TL_OK && rc != TL_ECANCELED && err && strncmp(err->msg, "armcloud", 8) != 0)
         tl_error_prefix(err, "armcloud: pad %s: ", d->base.device);
     tl_buf_dispose(&cmd);
     tl_buf_dispose(&out);
@@ -658,6 +672,13 @@ static int app_task(struct ac_driver *d, enum tl_ac_op op, const char *package, 
         long long id = task.task_id;
         tl_ac_task_dispose(&task);
         rc = await_task(c, TL_AC_OP_APP_TASK_INFO, pad, id, &task, err);
+        if (rc == TL_ENOTFOUND && c->last_status == 404) {
+            /* a service without the task endpoint: the task was accepted, go on */
+            tl_log(TL_LOG_DEBUG, "armcloud: %s has no %s (HTTP 404): not waiting for task %lld",
+                   c->base.host, tl_ac_path(c->api, TL_AC_OP_APP_TASK_INFO), id);
+            tl_error_clear(err);
+            rc = TL_OK;
+        }
     }
     if (rc == TL_OK && task.has_status && task.status != TL_AC_TASK_DONE) {
         bool start = op == TL_AC_OP_START_APP;

@@ -509,6 +509,7 @@ int tl_ac_parse_task(const char *body, size_t len, enum tl_ac_op op, const char 
     }
     const cJSON *it = find_item(data, pad, task_id);
     if (!it) {
+        out->no_item = true;
         if (task_id >= 0)
             rc = tl_error_set(err, TL_EBADRESP, "armcloud: %s: the response has no task %lld", name,
                               task_id);

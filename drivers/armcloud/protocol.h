@@ -137,6 +137,8 @@ typedef struct tl_ac_task {
     char *output;      /**< owned: errorMsg when it is a non-empty string, else taskResult,
                             else "" (never NULL after TL_OK) */
     size_t output_len;
+    bool no_item; /**< set with TL_EBADRESP when `data` held no item for the task or pad (a task
+                       the server does not list yet) */
 } tl_ac_task;
 
 void tl_ac_task_dispose(tl_ac_task *t);

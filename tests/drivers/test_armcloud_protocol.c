@@ -386,6 +386,7 @@ Test(armcloud_protocol, task_selection)
     tl_ac_task_dispose(&t);
     cr_assert_eq(task(two, TL_AC_OP_ASYNC_CMD, "C", -1, &t, &err), TL_EBADRESP);
     cr_assert_not_null(strstr(err.msg, "pad C"), "%s", err.msg);
+    cr_assert(t.no_item);
     cr_assert_eq(task(two, TL_AC_OP_SCRIPT_INFO, "A", 99, &t, &err), TL_EBADRESP);
     cr_assert_not_null(strstr(err.msg, "task 99"), "%s", err.msg);
     cr_assert_not_null(strstr(err.msg, "executeScriptInfo"), "%s", err.msg);
@@ -401,6 +402,7 @@ Test(armcloud_protocol, task_selection)
                       TL_AC_OP_START_APP, "A", -1, &t, &err),
                  TL_ENOTREADY);
     cr_assert_not_null(strstr(err.msg, "offline"), "%s", err.msg);
+    cr_assert_not(t.no_item);
     cr_assert_null(t.output, "nothing left to free after an error");
 }
 

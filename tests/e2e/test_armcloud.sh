@@ -258,7 +258,8 @@ stop_server limit
 unset ARMCLOUD_SYNC_TIMEOUT_MS
 
 echo "VMOS Cloud's path table under a base URL prefix, output in taskResult"
-start_ac vmos --vmos --prefix /gw --output-field taskResult
+start_ac vmos --vmos --prefix /gw --output-field taskResult \
+    --fault '{"op":"appOperateInfo","http":404,"count":-1}'
 export ARMCLOUD_BASE_URL="$ARMCLOUD_BASE_URL/gw/"
 run 3 "$TAPLOOP" devices
 err_has "404"
@@ -266,12 +267,19 @@ err_has "check ARMCLOUD_BASE_URL and ARMCLOUD_API"
 export ARMCLOUD_API=vmos
 run 0 "$TAPLOOP" devices --json
 json '(.devices | length) == 2'
-run 0 "$TAPLOOP" act start_app com.android.settings
+run 0 "$TAPLOOP" act tap --text Settings
 run 0 "$TAPLOOP" observe --screenshot "$WORK/shot3.png"
 has "com.android.settings"
+# a service without appOperateInfo: the stopApp task is accepted, not awaited
+run 0 "$TAPLOOP" act stop_app com.android.settings
+jq -e -s '[.[] | select(.op == "stopApp" and .status == 200)] | length == 1' "$AC_LOG" \
+    >/dev/null || fail "stopApp was not called"
+jq -e -s '[.[] | select(.op == "appOperateInfo") | .status] == [404]' "$AC_LOG" >/dev/null ||
+    fail "appOperateInfo: $(jq -c 'select(.op == "appOperateInfo")' "$AC_LOG")"
 jq -e -s '[.[] | select(.status == 200 and .method == "POST") | .path] |
           all(startswith("/gw/vcpcloud/api/padApi/"))' "$AC_LOG" >/dev/null ||
     fail "not every call used the VMOS table: $(jq -c .path "$AC_LOG" | sort -u)"
+jq -e -s '[.[] | select(.op == "syncCmd")] | length > 0' "$AC_LOG" >/dev/null || fail "no syncCmd"
 all_signed
 stop_server vmos
 
