@@ -450,15 +450,16 @@ class Handler(BaseHTTPRequestHandler):
         item.update(output_fields(state, output, 3))
         return envelope(200, [item])
 
-    def start_task(self, state, pad, kind, content, command):
+    def start_task(self, state, pad, kind, content, command, delay_ms=None):
         tid = state.new_task(pad, kind, content)
+        delay_ms = state.args.task_delay_ms if delay_ms is None else delay_ms
 
         def work():
             with state.lock:
                 state.tasks[tid]["taskStatus"] = 2
             rc, output = run_shell(state, pad, command, 60)
-            if state.args.task_delay_ms:
-                time.sleep(state.args.task_delay_ms / 1000.0)
+            if delay_ms:
+                time.sleep(delay_ms / 1000.0)
             with state.lock:
                 t = state.tasks[tid]
                 t["output"] = output
@@ -475,7 +476,8 @@ class Handler(BaseHTTPRequestHandler):
         script = body.get("scriptContent")
         if not isinstance(script, str) or not script:
             return envelope(110003, msg="scriptContent is required")
-        tid = self.start_task(state, pad, "script", script, script)
+        tid = self.start_task(state, pad, "script", script, script,
+                              (fault or {}).get("task_delay_ms"))
         return envelope(200, [{"taskId": tid, "padCode": pad.code,
                                "vmStatus": 1 if pad.status == 10 else 0}])
 
