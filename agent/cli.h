@@ -12,6 +12,12 @@
 #include "core/status.h"
 #include "drivers/driver.h"
 
+/** What a subcommand does with the device options (struct tl_command.flags). */
+enum tl_command_flags {
+    TL_CMD_WAIT = 1u << 0,      /**< takes --wait (it opens a device) */
+    TL_CMD_PROVISION = 1u << 1, /**< takes --provision and --apps (a temporary device per run) */
+};
+
 /** A subcommand. */
 struct tl_command {
     const char *name;    /**< "observe", ... */
@@ -19,6 +25,7 @@ struct tl_command {
     const char *help;    /**< the text of `taploop NAME --help` */
     /** Run with argv[0] = the command name. @return an exit code of SPEC §2. */
     int (*run)(int argc, char **argv);
+    unsigned flags; /**< TL_CMD_* bits; the options of a bit not set are refused */
 };
 
 extern const struct tl_command tl_cmd_run;
@@ -46,6 +53,9 @@ enum tl_cli_opt {
     TL_OPT_ID,
     TL_OPT_CLASS,
     TL_OPT_SELECT,
+    TL_OPT_WAIT,
+    TL_OPT_PROVISION,
+    TL_OPT_APPS,
 };
 
 /** getopt_long entries of the common options; end a command's table with these. */
@@ -54,17 +64,23 @@ enum tl_cli_opt {
         {"device", required_argument, NULL, TL_OPT_DEVICE},                          \
         {"json", no_argument, NULL, TL_OPT_JSON}, {"quiet", no_argument, NULL, 'q'}, \
         {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},       \
+        {"wait", no_argument, NULL, TL_OPT_WAIT},                                    \
+        {"provision", required_argument, NULL, TL_OPT_PROVISION},                    \
+        {"apps", required_argument, NULL, TL_OPT_APPS},                              \
     {                                                                                \
         NULL, 0, NULL, 0                                                             \
     }
 
 /** Options every device command takes. */
 struct tl_cli_common {
-    const char *driver; /**< --driver, else $TAPLOOP_DRIVER, else "sim" */
-    const char *device; /**< --device, else $TAPLOOP_DEVICE, else NULL (first ready) */
-    bool json;          /**< --json */
-    bool help;          /**< --help was given */
-    int verbosity;      /**< -q: 0, default 1, -v: 2 */
+    const char *driver;    /**< --driver, else $TAPLOOP_DRIVER, else "sim" */
+    const char *device;    /**< --device, else $TAPLOOP_DEVICE, else NULL (first ready) */
+    bool json;             /**< --json */
+    bool help;             /**< --help was given */
+    int verbosity;         /**< -q: 0, default 1, -v: 2 */
+    bool wait;             /**< --wait: wait for the device to become ready */
+    const char *provision; /**< --provision TYPE: a temporary cloud device (run only) */
+    const char *apps;      /**< --apps pkg,...: apps for the provisioned device */
 };
 
 /** Defaults from the environment. */
@@ -80,9 +96,16 @@ bool tl_cli_common_opt(struct tl_cli_common *co, int c, const char *arg);
 int tl_cli_common_finish(struct tl_cli_common *co, tl_error *err);
 
 /**
+ * Fill the device options of a driver configuration from the common options: device, wait,
+ * provision, apps. Other fields of cfg are left as they are.
+ */
+void tl_cli_driver_config(const struct tl_cli_common *co, tl_driver_config *cfg);
+
+/**
  * Parse options with getopt_long, handling the common ones and --help; `handle` gets the
  * others (return false for an invalid value, after printing why with tl_cli_usage). On return,
- * *first_arg is the index of the first positional argument.
+ * *first_arg is the index of the first positional argument. --wait, --provision and --apps are
+ * refused (usage error) for a command whose flags do not take them.
  * @return -1 to continue, or an exit code to return right away (--help: 0, bad usage: 2).
  */
 int tl_cli_parse(const struct tl_command *cmd, int argc, char **argv, const struct option *opts,

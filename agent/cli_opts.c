@@ -30,6 +30,9 @@ bool tl_cli_common_opt(struct tl_cli_common *co, int c, const char *arg)
     case 'q': co->verbosity = TL_LOG_QUIET; return true;
     case 'v': co->verbosity = TL_LOG_DEBUG; return true;
     case 'h': co->help = true; return true;
+    case TL_OPT_WAIT: co->wait = true; return true;
+    case TL_OPT_PROVISION: co->provision = arg; return true;
+    case TL_OPT_APPS: co->apps = arg; return true;
     default: return false;
     }
 }
@@ -116,8 +119,24 @@ int tl_cli_parse(const struct tl_command *cmd, int argc, char **argv, const stru
         fputs(cmd->help, stdout);
         return TL_EXIT_OK;
     }
+    if ((co->provision || co->apps) && !(cmd->flags & TL_CMD_PROVISION))
+        return tl_cli_usage(cmd,
+                            "%s creates a temporary device for one run: use it with "
+                            "`taploop run`",
+                            co->provision ? "--provision" : "--apps");
+    if (co->wait && !(cmd->flags & TL_CMD_WAIT))
+        return tl_cli_usage(cmd, "--wait waits for a device to become ready: it goes with run, "
+                                 "observe and act");
     *first_arg = optind;
     return -1;
+}
+
+void tl_cli_driver_config(const struct tl_cli_common *co, tl_driver_config *cfg)
+{
+    cfg->device = co->device;
+    cfg->wait = co->wait;
+    cfg->provision = co->provision;
+    cfg->apps = co->apps;
 }
 
 bool tl_cli_parse_long(const char *s, long min, long max, long *out)

@@ -265,7 +265,8 @@ static int act(const struct act_opts *o, const struct tl_cli_common *co, tl_acti
     int rc = tl_cli_ui_options(&uo, err);
     if (rc)
         return rc;
-    tl_driver_config cfg = {.device = co->device, .persist = true};
+    tl_driver_config cfg = {.persist = true};
+    tl_cli_driver_config(co, &cfg);
     tl_driver *drv = NULL;
     tl_observation obs;
     tl_observation_init(&obs);
@@ -294,7 +295,8 @@ static int act(const struct act_opts *o, const struct tl_cli_common *co, tl_acti
 static int reset(const struct tl_cli_common *co, tl_error *err)
 {
     /* fresh: a damaged saved state must not stop the reset that repairs it */
-    tl_driver_config cfg = {.device = co->device, .persist = true, .fresh = true};
+    tl_driver_config cfg = {.persist = true, .fresh = true};
+    tl_cli_driver_config(co, &cfg);
     tl_driver *drv = NULL;
     int rc = tl_driver_open(&drv, co->driver, &cfg, err);
     if (rc == TL_OK)
@@ -382,10 +384,13 @@ const struct tl_command tl_cmd_act = {
         "scrollable)\n"
         "\n"
         "  --json          print {\"ok\":true,\"action\":{...},\"x\":..,\"y\":..,\"element\":...}\n"
-        "  --driver NAME   sim (default: $TAPLOOP_DRIVER or sim)\n"
-        "  --device ID     sim, sim:NAME or a sim model JSON (default: $TAPLOOP_DEVICE)\n"
+        "  --driver NAME   sim or mobilerun (default: $TAPLOOP_DRIVER or sim)\n"
+        "  --device ID     sim, sim:NAME or a sim model JSON; a Mobilerun device id\n"
+        "                  (default: $TAPLOOP_DEVICE, else the driver's first ready device)\n"
+        "  --wait          wait for the device to become ready instead of failing\n"
         "\n"
         "An index not in the listing or a point off the screen is refused (exit 1) and nothing\n"
         "is sent to the device. Use `--` before a TEXT that starts with '-'.\n",
     .run = run,
+    .flags = TL_CMD_WAIT,
 };

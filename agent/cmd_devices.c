@@ -84,9 +84,10 @@ const struct tl_command tl_cmd_devices = {
             "\n"
             "List the devices the driver can reach: ID (what --device takes), name, state, type.\n"
             "For the sim driver: the demo phone `sim` and every named phone used so far\n"
-            "(`sim:NAME`).\n"
+            "(`sim:NAME`). For mobilerun: every device of the account ($MOBILERUN_API_KEY),\n"
+            "all pages; a phone shows `ready` once the Droidrun Portal app is connected.\n"
             "\n"
-            "  --driver NAME  sim (default: $TAPLOOP_DRIVER or sim)\n"
+            "  --driver NAME  sim or mobilerun (default: $TAPLOOP_DRIVER or sim)\n"
             "  --json         print {\"driver\":...,\"devices\":[{\"id\",\"name\",\"state\","
             "\"type\",\"ready\"}]}\n",
     .run = run,

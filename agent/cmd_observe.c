@@ -89,7 +89,8 @@ static int observe_device(const struct observe_opts *o, const struct tl_cli_comm
     int rc = tl_cli_ui_options(&uo, err);
     if (rc)
         return rc;
-    tl_driver_config cfg = {.device = co->device, .persist = true};
+    tl_driver_config cfg = {.persist = true};
+    tl_cli_driver_config(co, &cfg);
     tl_driver *drv = NULL;
     tl_observation obs;
     tl_observation_init(&obs);
@@ -170,11 +171,14 @@ const struct tl_command tl_cmd_observe = {
         "  --dump FILE        also save the tree exactly as the device sent it (ui-state\n"
         "                     JSON or uiautomator XML); \"-\" prints it instead of the listing\n"
         "  --json             print the whole index as one JSON object\n"
-        "  --driver NAME      sim (default: $TAPLOOP_DRIVER or sim)\n"
-        "  --device ID        sim, sim:NAME or a sim model JSON (default: $TAPLOOP_DEVICE)\n"
+        "  --driver NAME      sim or mobilerun (default: $TAPLOOP_DRIVER or sim)\n"
+        "  --device ID        sim, sim:NAME or a sim model JSON; a Mobilerun device id\n"
+        "                     (default: $TAPLOOP_DEVICE, else the driver's first ready device)\n"
+        "  --wait             wait for the device to become ready instead of failing\n"
         "  -q, -v             quieter / more verbose\n"
         "\n"
         "The sim phone keeps its state between observe and act invocations;\n"
         "`taploop act reset` restores it.\n",
     .run = run,
+    .flags = TL_CMD_WAIT,
 };

@@ -29,12 +29,38 @@
 
 static volatile sig_atomic_t interrupted;
 
+/* What a second signal says before leaving, when a temporary device may be left running (the
+ * driver terminates it when the run winds down; leaving at once skips that). Written in normal
+ * context, read by the handler: `leftover_len` is set last and cleared first. */
+static char leftover[512];
+static volatile sig_atomic_t leftover_len;
+
 static void on_signal(int sig)
 {
     (void)sig;
-    if (interrupted)
-        _exit(TL_EXIT_INTR); /* a second signal: leave now */
+    if (interrupted) { /* a second signal: leave now */
+        if (leftover_len > 0) {
+            ssize_t w = write(STDERR_FILENO, leftover, (size_t)leftover_len);
+            (void)w;
+        }
+        _exit(TL_EXIT_INTR);
+    }
     interrupted = 1;
+}
+
+/* Set the second signal's message (NULL id: a device may exist, its id unknown yet). */
+static void set_leftover(const char *id)
+{
+    leftover_len = 0;
+    int n = id ? snprintf(leftover, sizeof(leftover),
+                          "taploop: exiting at once: the temporary device %s is NOT terminated: "
+                          "delete it at https://cloud.mobilerun.ai\n",
+                          id)
+               : snprintf(leftover, sizeof(leftover),
+                          "taploop: exiting at once: a temporary device may have been created "
+                          "and left running: check `taploop devices --driver mobilerun`\n");
+    if (n > 0)
+        leftover_len = n < (int)sizeof(leftover) ? n : (int)sizeof(leftover) - 1;
 }
 
 static void install_signals(void)
@@ -51,7 +77,10 @@ struct run_opts {
     const struct tl_command *cmd;
     const char *llm_url, *model, *out, *record, *replay, *schema, *prompts;
     long max_steps, timeout_s;
+    long settle_max_ms, settle_window_ms; /* -1: not given */
     bool no_trace;
+    bool vision, marks_set;
+    tl_vision_options vision_opts;
 };
 
 enum {
@@ -65,7 +94,18 @@ enum {
     OPT_REPLAY,
     OPT_SCHEMA,
     OPT_PROMPTS,
+    OPT_VISION,
+    OPT_MARKS,
+    OPT_NO_MARKS,
+    OPT_IMAGE_MAX,
+    OPT_IMAGE_FORMAT,
+    OPT_IMAGE_QUALITY,
+    OPT_SETTLE_MAX,
+    OPT_SETTLE_WINDOW,
 };
+
+#define SETTLE_MAX_LIMIT_MS    60000 /* --settle-max at most */
+#define SETTLE_WINDOW_LIMIT_MS 10000 /* --settle-window at most */
 
 static bool handle(int c, const char *arg, void *payload)
 {
@@ -79,6 +119,40 @@ static bool handle(int c, const char *arg, void *payload)
     case OPT_REPLAY: o->replay = arg; return true;
     case OPT_SCHEMA: o->schema = arg; return true;
     case OPT_PROMPTS: o->prompts = arg; return true;
+    case OPT_VISION: o->vision = true; return true;
+    case OPT_MARKS:
+    case OPT_NO_MARKS:
+        o->vision_opts.no_marks = c == OPT_NO_MARKS;
+        o->marks_set = true;
+        return true;
+    case OPT_IMAGE_MAX: {
+        long v;
+        if (!tl_cli_parse_long(arg, 64, 8192, &v)) {
+            tl_cli_usage(o->cmd, "--image-max takes a size in pixels (64..8192), not '%s'", arg);
+            return false;
+        }
+        o->vision_opts.max_side = (int)v;
+        return true;
+    }
+    case OPT_IMAGE_QUALITY: {
+        long v;
+        if (!tl_cli_parse_long(arg, 1, 100, &v)) {
+            tl_cli_usage(o->cmd, "--image-quality takes a JPEG quality (1..100), not '%s'", arg);
+            return false;
+        }
+        o->vision_opts.quality = (int)v;
+        return true;
+    }
+    case OPT_IMAGE_FORMAT:
+        if (strcmp(arg, "jpeg") == 0 || strcmp(arg, "jpg") == 0) {
+            o->vision_opts.format = TL_IMAGE_JPEG;
+        } else if (strcmp(arg, "png") == 0) {
+            o->vision_opts.format = TL_IMAGE_PNG;
+        } else {
+            tl_cli_usage(o->cmd, "--image-format takes jpeg or png, not '%s'", arg);
+            return false;
+        }
+        return true;
     case OPT_MAX_STEPS:
         if (!tl_cli_parse_long(arg, 1, 10000, &o->max_steps)) {
             tl_cli_usage(o->cmd, "--max-steps takes a number of steps (1..10000), not '%s'", arg);
@@ -88,6 +162,21 @@ static bool handle(int c, const char *arg, void *payload)
     case OPT_TIMEOUT:
         if (!tl_cli_parse_long(arg, 1, 7 * 86400, &o->timeout_s)) {
             tl_cli_usage(o->cmd, "--timeout takes seconds (1..604800), not '%s'", arg);
+            return false;
+        }
+        return true;
+    case OPT_SETTLE_MAX:
+        if (!tl_cli_parse_long(arg, 0, SETTLE_MAX_LIMIT_MS, &o->settle_max_ms)) {
+            tl_cli_usage(o->cmd,
+                         "--settle-max takes milliseconds (0..%d; 0: do not wait), not '%s'",
+                         SETTLE_MAX_LIMIT_MS, arg);
+            return false;
+        }
+        return true;
+    case OPT_SETTLE_WINDOW:
+        if (!tl_cli_parse_long(arg, 0, SETTLE_WINDOW_LIMIT_MS, &o->settle_window_ms)) {
+            tl_cli_usage(o->cmd, "--settle-window takes milliseconds (0..%d), not '%s'",
+                         SETTLE_WINDOW_LIMIT_MS, arg);
             return false;
         }
         return true;
@@ -201,12 +290,23 @@ static int run(int argc, char **argv)
         {"replay", required_argument, NULL, OPT_REPLAY},
         {"output-schema", required_argument, NULL, OPT_SCHEMA},
         {"prompts", required_argument, NULL, OPT_PROMPTS},
+        {"vision", no_argument, NULL, OPT_VISION},
+        {"marks", no_argument, NULL, OPT_MARKS},
+        {"no-marks", no_argument, NULL, OPT_NO_MARKS},
+        {"image-max", required_argument, NULL, OPT_IMAGE_MAX},
+        {"image-format", required_argument, NULL, OPT_IMAGE_FORMAT},
+        {"image-quality", required_argument, NULL, OPT_IMAGE_QUALITY},
+        {"settle-max", required_argument, NULL, OPT_SETTLE_MAX},
+        {"settle-window", required_argument, NULL, OPT_SETTLE_WINDOW},
         TL_CLI_COMMON_OPTIONS,
     };
     struct tl_cli_common co;
     tl_cli_common_init(&co);
-    struct run_opts o = {
-        .cmd = &tl_cmd_run, .max_steps = DEFAULT_MAX_STEPS, .timeout_s = DEFAULT_TIMEOUT_S};
+    struct run_opts o = {.cmd = &tl_cmd_run,
+                         .max_steps = DEFAULT_MAX_STEPS,
+                         .timeout_s = DEFAULT_TIMEOUT_S,
+                         .settle_max_ms = -1,
+                         .settle_window_ms = -1};
     int first;
     int ex = tl_cli_parse(&tl_cmd_run, argc, argv, opts, &co, handle, &o, &first);
     if (ex >= 0)
@@ -218,6 +318,19 @@ static int run(int argc, char **argv)
         return tl_cli_usage(&tl_cmd_run, "--record and --replay exclude each other");
     if (o.no_trace && o.out)
         return tl_cli_usage(&tl_cmd_run, "--no-trace and --out exclude each other");
+    if (!o.vision &&
+        (o.marks_set || o.vision_opts.max_side || o.vision_opts.format || o.vision_opts.quality))
+        return tl_cli_usage(&tl_cmd_run, "--marks, --no-marks and --image-* need --vision");
+    /* a window longer than the bound could never pass: every step would wait the whole bound */
+    long settle_max = o.settle_max_ms >= 0 ? o.settle_max_ms : TL_RUN_SETTLE_MAX_MS;
+    long settle_window = o.settle_window_ms >= 0 ? o.settle_window_ms : TL_RUN_SETTLE_WINDOW_MS;
+    if (settle_max > 0 && settle_window > settle_max)
+        return tl_cli_usage(
+            &tl_cmd_run,
+            "the settle window (%ld ms) is longer than the settle bound (%ld ms%s): "
+            "the screen could never settle; lower --settle-window or raise "
+            "--settle-max",
+            settle_window, settle_max, o.settle_max_ms >= 0 ? "" : ", the default");
 
     tl_error err;
     tl_error_clear(&err);
@@ -237,6 +350,11 @@ static int run(int argc, char **argv)
         .max_steps = (int)o.max_steps,
         .timeout_ms = o.timeout_s * 1000,
         .cancel = &interrupted,
+        .vision = o.vision,
+        .vision_opts = o.vision_opts,
+        /* the config's 0 means "the default"; "none" is negative there */
+        .settle_max_ms = settle_max ? settle_max : -1,
+        .settle_window_ms = settle_window ? settle_window : -1,
     };
     const char *llm_url = o.llm_url ? o.llm_url : env_or("OPENAI_BASE_URL", DEFAULT_LLM_URL);
     cfg.model = o.model ? o.model : env_or("TAPLOOP_MODEL", DEFAULT_MODEL);
@@ -267,8 +385,16 @@ static int run(int argc, char **argv)
     }
 
     install_signals();
-    tl_driver_config dcfg = {.device = co.device, .fresh = true, .cancel = &interrupted};
+    tl_driver_config dcfg = {
+        .fresh = true, .cancel = &interrupted, .wait_timeout_ms = (int)(o.timeout_s * 1000)};
+    tl_cli_driver_config(&co, &dcfg);
+    if (co.provision)
+        set_leftover(NULL);
     rc = tl_driver_open(&drv, co.driver, &dcfg, &err);
+    if (rc == TL_OK && co.provision)
+        set_leftover(tl_driver_device(drv));
+    else
+        leftover_len = 0;
     if (rc == TL_OK) {
         tl_llm_config lcfg = {
             .base_url = llm_url,
@@ -307,7 +433,8 @@ done:
     tl_run_result_dispose(&res);
     tl_llm_free(llm);
     tl_cassette_close(cassette);
-    tl_driver_close(drv);
+    tl_driver_close(drv); /* on every path: a provisioned device is terminated here */
+    leftover_len = 0;
     tl_schema_free(schema);
     tl_prompts_dispose(&prompts);
     free(goal);
@@ -335,11 +462,31 @@ const struct tl_command tl_cmd_run = {
         "  --record FILE        record the LLM exchanges to a cassette\n"
         "  --replay FILE        answer the LLM requests from a cassette (no network)\n"
         "  --prompts DIR        use DIR/system.txt and DIR/step.txt as prompt templates\n"
+        "  --vision             also send each step's screenshot to the model, scaled down,\n"
+        "                       with each listed element's box and [N] drawn on it; the\n"
+        "                       model then works in the image's pixels\n"
+        "  --no-marks           (with --vision) send the screenshot without the boxes\n"
+        "  --image-max N        (with --vision) longest side of the image (default 1024)\n"
+        "  --image-format F     (with --vision) jpeg (default) or png\n"
+        "  --image-quality Q    (with --vision) JPEG quality 1..100 (default 75)\n"
+        "  --settle-max MS      after each action, poll the screen until it settles, at most\n"
+        "                       MS (default 3000; 0: do not wait, observe once)\n"
+        "  --settle-window MS   settled means unchanged for MS (default 200; 0: the same in\n"
+        "                       two observations in a row)\n"
         "  --json               print the result as one JSON object\n"
         "  --driver, --device   as for the other commands (sim starts from its initial state)\n"
+        "  --wait               wait for the device to become ready instead of failing\n"
+        "                       (bounded by --timeout)\n"
+        "  --provision TYPE     (mobilerun) create a temporary cloud device for this run and\n"
+        "                       terminate it when the run ends, however it ends; TYPE is\n"
+        "                       dedicated_emulated_device, dedicated_physical_device or\n"
+        "                       dedicated_premium_device\n"
+        "  --apps PKG,...       with --provision: apps to install on the new device\n"
         "  -q, -v               quieter / more verbose (-v shows the model's reasoning)\n"
         "\n"
         "Exit codes: 0 goal achieved, 1 not achieved (failed, max_steps, timeout), 2 usage or\n"
-        "configuration error, 3 device, network or cassette error, 130 interrupted.\n",
+        "configuration error, 3 device, network or cassette error, 130 interrupted (SIGINT or\n"
+        "SIGTERM; a second one exits at once).\n",
     .run = run,
+    .flags = TL_CMD_WAIT | TL_CMD_PROVISION,
 };

@@ -224,6 +224,12 @@ const tl_element *tl_exec_element(const tl_ui *ui, const tl_action *a, const tl_
 
 int tl_exec_describe(const tl_ui *ui, const tl_action *a, const tl_exec_result *res, tl_buf *out)
 {
+    return tl_exec_describe_view(ui, a, res, NULL, out);
+}
+
+int tl_exec_describe_view(const tl_ui *ui, const tl_action *a, const tl_exec_result *res,
+                          const tl_ui_view *view, tl_buf *out)
+{
     tl_action shown = *a; /* shallow: only for printing */
     if (res->secret && shown.type == TL_ACT_TYPE)
         shown.text = (char *)TL_UI_MASK;
@@ -232,7 +238,7 @@ int tl_exec_describe(const tl_ui *ui, const tl_action *a, const tl_exec_result *
     int rc = TL_OK;
     if (by_index && a->type != TL_ACT_SCROLL && a->type != TL_ACT_TYPE) {
         rc |= tl_buf_printf(out, "%s ", tl_action_name(a->type));
-        rc |= tl_ui_element_line(ui, e, out);
+        rc |= tl_ui_element_line_view(ui, e, view, out);
         if (a->type == TL_ACT_LONG_PRESS)
             rc |= tl_buf_printf(out, " for %ldms", a->duration_ms);
         return rc ? TL_ENOMEM : TL_OK;
@@ -243,11 +249,17 @@ int tl_exec_describe(const tl_ui *ui, const tl_action *a, const tl_exec_result *
         rc |= tl_buf_puts(out, a->type == TL_ACT_SCROLL ? " in "
                                : a->type == TL_ACT_TYPE ? " into "
                                                         : " on ");
-        rc |= tl_ui_element_line(ui, e, out);
+        rc |= tl_ui_element_line_view(ui, e, view, out);
     } else if (a->type == TL_ACT_TYPE) {
         rc |= tl_buf_puts(out, " into the focused field");
     }
-    if (res->has_end && a->type == TL_ACT_SCROLL)
-        rc |= tl_buf_printf(out, ": swipe (%d,%d)->(%d,%d)", res->x, res->y, res->x2, res->y2);
+    if (res->has_end && a->type == TL_ACT_SCROLL) {
+        long x = res->x, y = res->y, x2 = res->x2, y2 = res->y2;
+        if (view) {
+            tl_ui_to_view(view, x, y, &x, &y);
+            tl_ui_to_view(view, x2, y2, &x2, &y2);
+        }
+        rc |= tl_buf_printf(out, ": swipe (%ld,%ld)->(%ld,%ld)", x, y, x2, y2);
+    }
     return rc ? TL_ENOMEM : TL_OK;
 }

@@ -58,6 +58,11 @@ const tl_element *tl_exec_element(const tl_ui *ui, const tl_action *a, const tl_
  */
 int tl_exec_describe(const tl_ui *ui, const tl_action *a, const tl_exec_result *res, tl_buf *out);
 
+/** tl_exec_describe() with element lines and swipe points in view pixels (--vision: the
+ *  action `a` itself is then in view pixels too). `view` NULL: screen pixels. */
+int tl_exec_describe_view(const tl_ui *ui, const tl_action *a, const tl_exec_result *res,
+                          const tl_ui_view *view, tl_buf *out);
+
 /** true if the action needs the current screen to be resolved (an index, a point to check,
  *  a scroll area, or a password check for `type`). */
 bool tl_exec_needs_screen(const tl_action *a);

@@ -56,7 +56,12 @@ struct run {
     int repeats;
     char *secrets[MAX_SECRETS]; /* owned: texts typed into password fields */
     int nsecrets;
-    char started[32]; /* UTC time the run started */
+    char started[32];      /* UTC time the run started */
+    tl_vision_frame frame; /* --vision: this step's image */
+    bool have_frame;       /* frame holds the current screen's image */
+    tl_buf view_listing;   /* --vision: the listing in the image's pixels */
+    tl_buf image_url;      /* --vision: the frame as a data: URL */
+    bool shot_fresh;       /* obs.screenshot is of the screen in ui (fetched with the tree) */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -144,13 +149,18 @@ static void finish(struct run *r, int code, const char *status, bool success, co
 
 /* ---- observation -------------------------------------------------------------------------- */
 
+static bool wants_screenshots(const struct run *r);
+
 /*
  * Observe and index the screen; write its listing (the prompt shows it) and hash it with the
  * foreground package: what "the screen changed" means for settling and stuck detection.
  */
-static int observe_tree(struct run *r, tl_error *err)
+static int observe_tree(struct run *r, bool with_shot, tl_error *err)
 {
-    int rc = tl_observe(r->drv, 0, &r->cfg->ui_opts, &r->obs, r->ui, err);
+    with_shot = with_shot && wants_screenshots(r);
+    int rc = tl_observe(r->drv, with_shot ? TL_OBSERVE_SCREENSHOT : 0, &r->cfg->ui_opts, &r->obs,
+                        r->ui, err);
+    r->shot_fresh = rc == TL_OK && with_shot && r->obs.screenshot.len > 0;
     if (rc)
         return rc;
     tl_buf_clear(&r->listing);
@@ -166,32 +176,66 @@ static int observe_tree(struct run *r, tl_error *err)
 }
 
 /*
- * After an action: poll the tree until two observations in a row show the same screen, or the
- * bound passes. The last observation becomes the next step's. A device that answers at once
- * costs two tree fetches and no sleep.
+ * After an action: poll the tree until the screen has stayed the same for the settle window,
+ * that is until two observations that started at least `window` ms apart, with none between
+ * them showing anything else, show the same screen; or until the bound passes, when the step
+ * goes on with the last observation and records that the screen had not settled. The last
+ * observation becomes the next step's, so nothing is fetched twice.
+ *
+ * Polls are window/2 apart (a change is seen within half a window), never past the end of the
+ * window or the bound. A device slower to answer than the window (a cloud phone) settles after
+ * two fetches without sleeping; an immediate one (the sim) costs about one window. The poll
+ * expected to be the last also fetches the screenshot when one is wanted (see take_screenshot).
+ * *settled: 1 settled, 0 the bound passed first, -1 not checked (no waiting, or an error).
  */
-static int settle(struct run *r, long *settle_ms, tl_error *err)
+static int settle(struct run *r, long *settle_ms, int *settled, tl_error *err)
 {
     long long t0 = tl_now_ms();
     long max = r->cfg->settle_max_ms ? r->cfg->settle_max_ms : TL_RUN_SETTLE_MAX_MS;
-    long poll = r->cfg->settle_poll_ms > 0 ? r->cfg->settle_poll_ms : TL_RUN_SETTLE_POLL_MS;
-    int rc = observe_tree(r, err);
+    long window = r->cfg->settle_window_ms ? r->cfg->settle_window_ms : TL_RUN_SETTLE_WINDOW_MS;
+    if (window < 0)
+        window = 0;
+    long poll = window / 2 > TL_RUN_SETTLE_POLL_MIN_MS ? window / 2 : TL_RUN_SETTLE_POLL_MIN_MS;
+    *settled = -1;
+    int rc = observe_tree(r, max < 0, err); /* no waiting: this is the step's observation */
     if (rc || max < 0) {
         *settle_ms = tl_now_ms() - t0;
         return rc;
     }
     uint64_t h = r->screen;
-    long wait = 0;
+    long long since = t0; /* when the first observation showing h started */
+    bool changing = false;
     for (;;) {
-        if (tl_sleep_ms(wait, r->cfg->cancel) != TL_OK)
-            return tl_error_set(err, TL_ECANCELED, "interrupted");
-        rc = observe_tree(r, err);
+        long long now = tl_now_ms();
+        long wait = poll;
+        if (!changing && since + window - now < wait)
+            wait = since + window - now > 0 ? (long)(since + window - now) : 0;
+        if (t0 + max - now < wait)
+            wait = t0 + max - now > 0 ? (long)(t0 + max - now) : 0;
+        if (tl_sleep_ms(wait, r->cfg->cancel) != TL_OK) {
+            rc = tl_error_set(err, TL_ECANCELED, "interrupted");
+            break;
+        }
+        long long start = tl_now_ms();
+        /* A poll that will end the settling if the screen holds (the window has passed, or
+         * the bound) fetches the screenshot with the tree, concurrently where the driver can:
+         * the step then waits for the slower of the two, not for their sum. */
+        bool last = (!changing && start - since >= window) || start - t0 >= max;
+        rc = observe_tree(r, last, err);
         if (rc)
             break;
-        if (r->screen == h || tl_now_ms() - t0 >= max)
+        changing = r->screen != h;
+        if (changing) {
+            h = r->screen;
+            since = start;
+        } else if (start - since >= window) {
+            *settled = 1;
             break;
-        h = r->screen;
-        wait = poll; /* it is still changing: give it time */
+        }
+        if (tl_now_ms() - t0 >= max) {
+            *settled = 0;
+            break;
+        }
     }
     *settle_ms = tl_now_ms() - t0;
     return rc;
@@ -207,8 +251,14 @@ static int render_step(struct run *r, int step, tl_buf *out)
     snprintf(num, sizeof(num), "%d", step);
     snprintf(max, sizeof(max), "%d", cfg->max_steps);
     snprintf(left, sizeof(left), "%d", cfg->max_steps - step);
-    snprintf(screen, sizeof(screen), "%dx%d pixels, %zu elements listed", in->screen_w,
-             in->screen_h, tl_ui_listed_count(r->ui));
+    const tl_ui_view *view = r->have_frame ? &r->frame.view : NULL;
+    if (view)
+        snprintf(screen, sizeof(screen),
+                 "the attached %dx%d screenshot (coordinates are its pixels), %zu elements listed",
+                 view->view_w, view->view_h, tl_ui_listed_count(r->ui));
+    else
+        snprintf(screen, sizeof(screen), "%dx%d pixels, %zu elements listed", in->screen_w,
+                 in->screen_h, tl_ui_listed_count(r->ui));
     if (in->app[0] && in->package[0])
         snprintf(app, sizeof(app), "%s (%s)", in->app, in->package);
     else
@@ -219,7 +269,7 @@ static int render_step(struct run *r, int step, tl_buf *out)
     tl_buf_init(&history, 0);
     int rc = TL_OK;
     if (in->keyboard_visible && in->focused >= 0)
-        rc |= tl_ui_element_line(r->ui, &tl_ui_elements(r->ui)[in->focused], &keyboard);
+        rc |= tl_ui_element_line_view(r->ui, &tl_ui_elements(r->ui)[in->focused], view, &keyboard);
     /* the last HISTORY_SHOWN lines */
     const char *h = r->history.data ? r->history.data : "";
     int skip = r->history_lines - HISTORY_SHOWN;
@@ -233,6 +283,14 @@ static int render_step(struct run *r, int step, tl_buf *out)
     rc |= tl_buf_puts(&history, h);
     if (history.len && history.data[history.len - 1] == '\n')
         history.data[--history.len] = '\0';
+    const tl_buf *listing = &r->listing;
+    if (view) {
+        tl_buf_clear(&r->view_listing);
+        rc |= tl_ui_listing_view(r->ui, view, &r->view_listing);
+        if (r->view_listing.len)
+            r->view_listing.data[--r->view_listing.len] = '\0';
+        listing = &r->view_listing;
+    }
     tl_prompt_var vars[] = {
         {"goal", cfg->goal},
         {"step", num},
@@ -243,7 +301,7 @@ static int render_step(struct run *r, int step, tl_buf *out)
         {"activity", in->activity},
         {"screen", screen},
         {"listing",
-         r->listing.len ? r->listing.data : "(no elements: the screen may be loading or empty)"},
+         listing->len ? listing->data : "(no elements: the screen may be loading or empty)"},
         {"history", history.data},
         {"error", r->last_failure},
         {"hint", r->hint},
@@ -269,7 +327,9 @@ static int start_chat(struct run *r, int step, tl_chat *chat)
         rc = render_step(r, step, &user);
     if (rc == TL_OK)
         rc = tl_chat_add(chat, TL_ROLE_SYSTEM, sys.data ? sys.data : "");
-    if (rc == TL_OK)
+    if (rc == TL_OK && r->have_frame)
+        rc = tl_chat_add_image(chat, user.data ? user.data : "", r->image_url.data);
+    else if (rc == TL_OK)
         rc = tl_chat_add(chat, TL_ROLE_USER, user.data ? user.data : "");
     tl_buf_dispose(&sys);
     tl_buf_dispose(&user);
@@ -311,7 +371,10 @@ static int send_back(tl_chat *chat, const tl_llm_reply *reply, const char *probl
 struct step_record {
     char time[32];
     char screenshot[64];
+    int image_w, image_h; /* --vision: the image the model saw (0 without) */
+    size_t image_bytes;
     long llm_ms, act_ms, settle_ms, observe_ms;
+    int settled; /* after the action: 1 settled, 0 still changing at the bound, -1 not checked */
     long prompt_tokens, completion_tokens;
     int retries;
     tl_buf errors;    /* error observations, one per line */
@@ -377,6 +440,9 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
     rc |= tl_json_cstr(&line, s->package);
     rc |= tl_buf_printf(&line, ",\"elements\":%zu,\"screenshot\":", s->elements);
     rc |= tl_json_cstr(&line, s->screenshot[0] ? s->screenshot : NULL);
+    if (s->image_w > 0)
+        rc |= tl_buf_printf(&line, ",\"image\":{\"width\":%d,\"height\":%d,\"bytes\":%zu}",
+                            s->image_w, s->image_h, s->image_bytes);
     rc |= tl_buf_printf(&line,
                         ",\"llm_ms\":%ld,\"prompt_tokens\":%ld,\"completion_tokens\":%ld,"
                         "\"retries\":%d,\"errors\":",
@@ -396,8 +462,11 @@ static int write_line(struct run *r, int step, struct step_record *s, long step_
     rc |= tl_json_cstr(&line, result);
     rc |= tl_buf_printf(&line,
                         ",\"timings\":{\"observe_ms\":%ld,\"llm_ms\":%ld,\"act_ms\":%ld,"
-                        "\"settle_ms\":%ld,\"step_ms\":%ld}}",
-                        s->observe_ms, s->llm_ms, s->act_ms, s->settle_ms, step_ms);
+                        "\"settle_ms\":%ld,",
+                        s->observe_ms, s->llm_ms, s->act_ms, s->settle_ms);
+    if (s->settled >= 0)
+        rc |= tl_buf_printf(&line, "\"settled\":%s,", s->settled ? "true" : "false");
+    rc |= tl_buf_printf(&line, "\"step_ms\":%ld}}", step_ms);
     tl_error err;
     tl_error_clear(&err);
     if (rc == TL_OK)
@@ -494,7 +563,8 @@ static void describe_target(const struct run *r, struct step_record *s)
 {
     tl_buf text;
     tl_buf_init(&text, 0);
-    if (tl_exec_describe(r->ui, &s->action, &s->exec, &text) == TL_OK && text.data) {
+    const tl_ui_view *view = r->have_frame ? &r->frame.view : NULL;
+    if (tl_exec_describe_view(r->ui, &s->action, &s->exec, view, &text) == TL_OK && text.data) {
         size_t n = text.len < sizeof(s->described) - 4 ? text.len : sizeof(s->described) - 4;
         memcpy(s->described, text.data, n);
         s->described[n] = '\0';
@@ -520,6 +590,31 @@ static void describe_target(const struct run *r, struct step_record *s)
 }
 
 enum step_end { STEP_NEXT, STEP_STOP };
+
+/*
+ * The action in screen pixels: with --vision the model's points are pixels of the image it
+ * saw, mapped here to the screen pixel under each image pixel's centre. A shallow copy: its
+ * strings belong to `a`. @return TL_OK, or TL_EREJECTED for a point outside the image.
+ */
+static int on_screen(const struct run *r, const tl_action *a, tl_action *out, tl_error *err)
+{
+    *out = *a;
+    bool points = (a->type == TL_ACT_TAP || a->type == TL_ACT_LONG_PRESS) && a->has_point;
+    bool swipe = a->type == TL_ACT_SWIPE;
+    if (!r->have_frame || !(points || swipe))
+        return TL_OK;
+    const tl_ui_view *v = &r->frame.view;
+    long xs[2] = {a->x, a->x2}, ys[2] = {a->y, a->y2};
+    for (int k = 0; k < (swipe ? 2 : 1); k++)
+        if (xs[k] < 0 || ys[k] < 0 || xs[k] >= v->view_w || ys[k] >= v->view_h)
+            return tl_error_set(err, TL_EREJECTED,
+                                "point (%ld,%ld) is outside the %dx%d screenshot", xs[k], ys[k],
+                                v->view_w, v->view_h);
+    tl_ui_from_view(v, a->x, a->y, &out->x, &out->y);
+    if (swipe)
+        tl_ui_from_view(v, a->x2, a->y2, &out->x2, &out->y2);
+    return TL_OK;
+}
 
 /* Ask the model until it gives a usable action (or the retries run out). */
 static int plan(struct run *r, int step, struct step_record *s, enum step_end *end)
@@ -589,7 +684,10 @@ static int plan(struct run *r, int step, struct step_record *s, enum step_end *e
                     tl_error_prefix(&why, "done's output does not match the output schema: ");
             }
         } else if (arc == TL_OK) {
-            arc = tl_exec_resolve(r->ui, &s->action, &s->exec, &why);
+            tl_action dev;
+            arc = on_screen(r, &s->action, &dev, &why);
+            if (arc == TL_OK)
+                arc = tl_exec_resolve(r->ui, &dev, &s->exec, &why);
         } else if (reply.refusal) {
             tl_error_set(&why, TL_EPARSE, "the model refused: %s", reply.refusal);
         }
@@ -673,20 +771,58 @@ static void step_record_dispose(struct step_record *s)
 
 static bool wants_screenshots(const struct run *r)
 {
-    return r->trace && (tl_driver_caps(r->drv) & TL_DRIVER_CAP_SCREENSHOT);
+    return (r->trace || r->cfg->vision) && (tl_driver_caps(r->drv) & TL_DRIVER_CAP_SCREENSHOT);
 }
 
-/* The screenshot of the current (settled) screen, for the trajectory. */
+/*
+ * The screenshot of the current (settled) screen, for the trajectory and, with --vision, for
+ * the model: decoded once, scaled, marked and encoded into r->frame, which is then also what
+ * the trajectory keeps (the image the model saw). A screenshot that cannot be had or decoded
+ * is logged and the step goes on with the listing alone.
+ */
 static void take_screenshot(struct run *r, int step, struct step_record *s)
 {
+    r->have_frame = false;
     if (!wants_screenshots(r))
         return;
     tl_observation shot;
     tl_observation_init(&shot);
     tl_error err;
-    if (tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err) == TL_OK)
-        tl_trace_screenshot(r->trace, step, &shot, s->screenshot, sizeof(s->screenshot), &err);
-    else
+    tl_error_clear(&err);
+    int rc = TL_OK;
+    const tl_observation *o = &r->obs; /* fetched with the tree: the usual case */
+    if (!r->shot_fresh) {
+        /* the last poll was not the one expected to be: fetch it now */
+        rc = tl_driver_observe(r->drv, TL_OBSERVE_SCREENSHOT, &shot, &err);
+        o = &shot;
+    }
+    if (rc == TL_OK && r->cfg->vision) {
+        rc = tl_vision_prepare(&r->frame, o->screenshot.data, o->screenshot.len, r->ui,
+                               &r->cfg->vision_opts, &err);
+        tl_buf_clear(&r->image_url);
+        if (rc == TL_OK && tl_vision_data_url(&r->frame, &r->image_url) != TL_OK)
+            rc = tl_error_set(&err, TL_ENOMEM, "out of memory encoding the screenshot");
+        if (rc == TL_OK) {
+            r->have_frame = true;
+            s->image_w = r->frame.view.view_w;
+            s->image_h = r->frame.view.view_h;
+            s->image_bytes = r->frame.encoded.len;
+            tl_log(TL_LOG_DEBUG,
+                   "step %d: image %dx%d, %zu bytes, %d marks (decode %ld us, scale %ld us, "
+                   "marks %ld us, encode %ld us)",
+                   step, s->image_w, s->image_h, s->image_bytes, r->frame.marks, r->frame.decode_us,
+                   r->frame.scale_us, r->frame.marks_us, r->frame.encode_us);
+        }
+    }
+    if (rc == TL_OK && r->trace) {
+        if (r->have_frame)
+            rc = tl_trace_image(r->trace, step, r->frame.encoded.data, r->frame.encoded.len,
+                                tl_image_mime(r->frame.format), s->screenshot,
+                                sizeof(s->screenshot), &err);
+        else
+            rc = tl_trace_screenshot(r->trace, step, o, s->screenshot, sizeof(s->screenshot), &err);
+    }
+    if (rc != TL_OK)
         tl_log(TL_LOG_INFO, "step %d: no screenshot: %s", step, err.msg);
     tl_observation_dispose(&shot);
 }
@@ -697,7 +833,7 @@ static void run_steps(struct run *r)
     tl_error err;
     tl_error_clear(&err);
     long long t0 = tl_now_ms();
-    int rc = observe_tree(r, &err);
+    int rc = observe_tree(r, true, &err);
     long observe_ms = tl_now_ms() - t0;
     if (rc) {
         finish(r, rc, rc == TL_ECANCELED ? "interrupted" : "error", false, err.msg);
@@ -720,6 +856,7 @@ static void run_steps(struct run *r)
         long long step_t0 = tl_now_ms();
         struct step_record s;
         memset(&s, 0, sizeof(s));
+        s.settled = -1;
         tl_buf_init(&s.errors, 0);
         tl_action_init(&s.action);
         utc_now(s.time);
@@ -760,7 +897,10 @@ static void run_steps(struct run *r)
         }
 
         long long act_t0 = tl_now_ms();
-        rc = tl_exec(r->drv, r->ui, &s.action, cfg->cancel, &s.exec, &err);
+        tl_action dev;
+        rc = on_screen(r, &s.action, &dev, &err); /* checked in plan(): cannot fail here */
+        if (rc == TL_OK)
+            rc = tl_exec(r->drv, r->ui, &dev, cfg->cancel, &s.exec, &err);
         s.act_ms = tl_now_ms() - act_t0;
         r->last_failure[0] = '\0';
         bool stop = false;
@@ -782,7 +922,12 @@ static void run_steps(struct run *r)
             stop = true;
         }
         if (!stop) {
-            rc = settle(r, &s.settle_ms, &err);
+            rc = settle(r, &s.settle_ms, &s.settled, &err);
+            if (rc == TL_OK && s.settled == 0)
+                tl_log(TL_LOG_INFO,
+                       "step %d: the screen was still changing after %ld ms; going on with the "
+                       "last observation",
+                       step, s.settle_ms);
             if (rc) {
                 char msg[TL_ERROR_MSG_MAX + 32];
                 snprintf(msg, sizeof(msg), "step %d: %s", step, err.msg);
@@ -860,6 +1005,9 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
     r.max_retries = cfg->max_retries > 0 ? cfg->max_retries : TL_RUN_MAX_RETRIES;
     tl_buf_init(&r.history, 0);
     tl_buf_init(&r.listing, 0);
+    tl_buf_init(&r.view_listing, 0);
+    tl_buf_init(&r.image_url, 0);
+    tl_vision_frame_init(&r.frame);
     tl_observation_init(&r.obs);
     r.ui = tl_ui_new();
     tl_error err;
@@ -903,6 +1051,9 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
         tl_str_wipe_free(r.secrets[i]);
     tl_buf_dispose(&r.history);
     tl_buf_dispose(&r.listing);
+    tl_buf_dispose(&r.view_listing);
+    tl_buf_dispose(&r.image_url);
+    tl_vision_frame_dispose(&r.frame);
     tl_observation_dispose(&r.obs);
     tl_ui_free(r.ui);
     return res->code;

@@ -13,17 +13,25 @@
 
 #include "agent/schema.h"
 #include "agent/ui.h"
+#include "agent/vision.h"
 #include "core/buf.h"
 #include "drivers/driver.h"
 #include "planner/llm.h"
 #include "planner/prompt.h"
 
 /** Defaults. */
-#define TL_RUN_MAX_RETRIES    3    /* error observations per step before the run fails */
-#define TL_RUN_SETTLE_MAX_MS  3000 /* bound on waiting for the UI to settle after an action */
-#define TL_RUN_SETTLE_POLL_MS 100  /* interval of the settle polls */
-#define TL_RUN_STUCK_HINT     3    /* same action on the same screen: hint the model */
-#define TL_RUN_STUCK_STOP     5    /* ... stop with status failed */
+#define TL_RUN_MAX_RETRIES 3 /* error observations per step before the run fails */
+#define TL_RUN_STUCK_HINT  3 /* same action on the same screen: hint the model */
+#define TL_RUN_STUCK_STOP  5 /* ... stop with status failed */
+
+/*
+ * Settling (docs/loop.md, "Settling"): after each action the tree is polled until the screen
+ * (its listing and foreground package) has stayed the same for the window, or the bound passes.
+ * Polls are window/2 apart (at least TL_RUN_SETTLE_POLL_MIN_MS).
+ */
+#define TL_RUN_SETTLE_MAX_MS      3000 /* bound on waiting for the UI to settle after an action */
+#define TL_RUN_SETTLE_WINDOW_MS   200  /* how long the screen must stay unchanged */
+#define TL_RUN_SETTLE_POLL_MIN_MS 25   /* shortest interval between two polls */
 
 /** What to run. Zero-initialise, then set; everything is borrowed. */
 typedef struct tl_run_config {
@@ -36,9 +44,12 @@ typedef struct tl_run_config {
     volatile sig_atomic_t *cancel;  /**< set by a signal: stop promptly */
     tl_ui_options ui_opts;          /**< index options (tap offsets) */
     int max_retries;                /**< 0: TL_RUN_MAX_RETRIES */
-    long settle_max_ms;             /**< 0: TL_RUN_SETTLE_MAX_MS; < 0: do not wait */
-    long settle_poll_ms;            /**< 0: TL_RUN_SETTLE_POLL_MS */
+    long settle_max_ms;             /**< 0: TL_RUN_SETTLE_MAX_MS; < 0: observe once, no wait */
+    long settle_window_ms;          /**< 0: TL_RUN_SETTLE_WINDOW_MS; < 0: two equal in a row */
     const char *model;              /**< for the report */
+    bool vision;                    /**< send each step's screenshot to the model (--vision):
+                                         the model then works in the image's pixels */
+    tl_vision_options vision_opts;  /**< size, format, quality, marks of that image */
 } tl_run_config;
 
 /** How a run ended. Release with tl_run_result_dispose(). */

@@ -57,20 +57,27 @@ const char *tl_trace_dir(const tl_trace *t)
     return t->dir;
 }
 
+int tl_trace_image(tl_trace *t, int step, const void *data, size_t len, const char *mime,
+                   char *name, size_t size, tl_error *err)
+{
+    bool jpeg = mime && strcmp(mime, "image/jpeg") == 0;
+    snprintf(name, size, "step-%03d.%s", step, jpeg ? "jpg" : "png");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", t->dir, name);
+    int rc = tl_file_write(path, data, len, err);
+    if (rc)
+        name[0] = '\0';
+    return rc;
+}
+
 int tl_trace_screenshot(tl_trace *t, int step, const tl_observation *obs, char *name, size_t size,
                         tl_error *err)
 {
     name[0] = '\0';
     if (!obs->screenshot.len)
         return TL_OK;
-    bool jpeg = obs->screenshot_type && strcmp(obs->screenshot_type, "image/jpeg") == 0;
-    snprintf(name, size, "step-%03d.%s", step, jpeg ? "jpg" : "png");
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s", t->dir, name);
-    int rc = tl_file_write(path, obs->screenshot.data, obs->screenshot.len, err);
-    if (rc)
-        name[0] = '\0';
-    return rc;
+    return tl_trace_image(t, step, obs->screenshot.data, obs->screenshot.len, obs->screenshot_type,
+                          name, size, err);
 }
 
 int tl_trace_index(tl_trace *t, int step, const tl_ui *ui, tl_error *err)

@@ -29,6 +29,13 @@ const char *tl_trace_dir(const tl_trace *t);
 int tl_trace_screenshot(tl_trace *t, int step, const tl_observation *obs, char *name, size_t size,
                         tl_error *err);
 
+/**
+ * Save encoded image bytes of type `mime` ("image/png" or "image/jpeg") as step-NNN.png (or
+ * .jpg), writing the file name into `name`. @return TL_OK or TL_EIO (name is then "").
+ */
+int tl_trace_image(tl_trace *t, int step, const void *data, size_t len, const char *mime,
+                   char *name, size_t size, tl_error *err);
+
 /** Save the element index as step-NNN.ui.json. @return TL_OK, TL_EIO or TL_ENOMEM. */
 int tl_trace_index(tl_trace *t, int step, const tl_ui *ui, tl_error *err);
 

@@ -581,7 +581,26 @@ static const struct line_flag line_flags[] = {
     {TL_EL_PASSWORD, " password"},
 };
 
+void tl_ui_to_view(const tl_ui_view *v, long sx, long sy, long *vx, long *vy)
+{
+    /* floor((s + 0.5) * view / screen), in integers */
+    *vx = (long)(((2 * (long long)sx + 1) * v->view_w) / (2 * (long long)v->screen_w));
+    *vy = (long)(((2 * (long long)sy + 1) * v->view_h) / (2 * (long long)v->screen_h));
+}
+
+void tl_ui_from_view(const tl_ui_view *v, long vx, long vy, long *sx, long *sy)
+{
+    /* floor((v + 0.5) * screen / view), in integers */
+    *sx = (long)(((2 * (long long)vx + 1) * v->screen_w) / (2 * (long long)v->view_w));
+    *sy = (long)(((2 * (long long)vy + 1) * v->screen_h) / (2 * (long long)v->view_h));
+}
+
 int tl_ui_element_line(const tl_ui *ui, const tl_element *e, tl_buf *out)
+{
+    return tl_ui_element_line_view(ui, e, NULL, out);
+}
+
+int tl_ui_element_line_view(const tl_ui *ui, const tl_element *e, const tl_ui_view *v, tl_buf *out)
 {
     int rc = TL_OK;
     rc |= tl_buf_putc(out, '[');
@@ -630,10 +649,13 @@ int tl_ui_element_line(const tl_ui *ui, const tl_element *e, tl_buf *out)
             rc |= tl_buf_puts(out, " disabled");
     }
     if (e->flags & TL_EL_TAPPABLE) {
+        long x = e->tap_x, y = e->tap_y;
+        if (v)
+            tl_ui_to_view(v, x, y, &x, &y);
         rc |= tl_buf_puts(out, " (");
-        rc |= tl_buf_put_int(out, e->tap_x);
+        rc |= tl_buf_put_int(out, x);
         rc |= tl_buf_putc(out, ',');
-        rc |= tl_buf_put_int(out, e->tap_y);
+        rc |= tl_buf_put_int(out, y);
         rc |= tl_buf_putc(out, ')');
     } else {
         rc |= tl_buf_puts(out, " (off-screen)");
@@ -643,8 +665,13 @@ int tl_ui_element_line(const tl_ui *ui, const tl_element *e, tl_buf *out)
 
 int tl_ui_listing(const tl_ui *ui, tl_buf *out)
 {
+    return tl_ui_listing_view(ui, NULL, out);
+}
+
+int tl_ui_listing_view(const tl_ui *ui, const tl_ui_view *v, tl_buf *out)
+{
     for (size_t k = 0; k < ui->nlisted; k++) {
-        if (tl_ui_element_line(ui, &ui->el[ui->listed[k]], out) != TL_OK ||
+        if (tl_ui_element_line_view(ui, &ui->el[ui->listed[k]], v, out) != TL_OK ||
             tl_buf_putc(out, '\n') != TL_OK)
             return TL_ENOMEM;
     }

@@ -174,6 +174,29 @@ size_t tl_ui_pos(const tl_ui *ui, const tl_element *e);
  */
 int tl_ui_listing(const tl_ui *ui, tl_buf *out);
 
+/**
+ * A view of the screen at another resolution: the downscaled screenshot the model sees with
+ * --vision. Each view pixel maps to the screen pixel under its centre and back, so a point
+ * the model reads off the image lands on what it showed: for a view no larger than the
+ * screen, view -> screen -> view gives the same point.
+ */
+typedef struct tl_ui_view {
+    int32_t screen_w, screen_h; /**< screen pixels (tl_ui_info.screen_w/h), > 0 */
+    int32_t view_w, view_h;     /**< view pixels, > 0 */
+} tl_ui_view;
+
+/** Screen point -> the view pixel whose area holds the screen pixel's centre. */
+void tl_ui_to_view(const tl_ui_view *v, long sx, long sy, long *vx, long *vy);
+
+/** View point -> the screen pixel under the view pixel's centre. */
+void tl_ui_from_view(const tl_ui_view *v, long vx, long vy, long *sx, long *sy);
+
+/** tl_ui_listing() with tap points in view pixels (v NULL: screen pixels). */
+int tl_ui_listing_view(const tl_ui *ui, const tl_ui_view *v, tl_buf *out);
+
+/** tl_ui_element_line() with the tap point in view pixels (v NULL: screen pixels). */
+int tl_ui_element_line_view(const tl_ui *ui, const tl_element *e, const tl_ui_view *v, tl_buf *out);
+
 /** Append the listing line of one element (without the newline); unlisted elements get "[-]". */
 int tl_ui_element_line(const tl_ui *ui, const tl_element *e, tl_buf *out);
 

@@ -24,6 +24,7 @@ tl_require(EXPAT    expat      libexpat1-dev)
 tl_require(YAML     yaml-0.1   libyaml-dev)
 tl_require(CRYPTO   libcrypto  libssl-dev)
 tl_require(STB      stb        libstb-dev)
+tl_require(JPEG     libjpeg    libjpeg62-turbo-dev)
 
 # libcurl must be the OpenSSL flavour (TLS session sharing and the same crypto as signing).
 execute_process(COMMAND curl-config --ssl-backends OUTPUT_VARIABLE TL_CURL_SSL

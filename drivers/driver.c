@@ -15,7 +15,9 @@
 
 static const struct tl_driver_ops *const registry[] = {
     &tl_sim_driver,
+    &tl_mobilerun_driver,
     &tl_armcloud_driver,
+    &tl_adb_driver,
     NULL,
 };
 

@@ -21,6 +21,7 @@
 #define DEFAULT_WIDTH   1080
 #define DEFAULT_HEIGHT  2400
 #define DEFAULT_DENSITY 2.625
+#define AFTER_MAX_MS    600000 /* a screen's timed transition: at most 10 minutes */
 
 /* A key path being walked, for messages. */
 struct path {
@@ -34,6 +35,7 @@ struct loader {
     tl_error *err;
     struct path path;
     const cJSON *screens; /* the "screens" object, for forward references */
+    int app;              /* the app of the screen being loaded, for "replace" */
 };
 
 static size_t path_push(struct path *p, const char *fmt, ...) TL_PRINTF(2, 3);
@@ -330,8 +332,9 @@ static int load_cond(struct loader *L, const cJSON *c, struct sim_cond *cond, bo
 
 static int load_op(struct loader *L, const cJSON *o, struct sim_op *op, bool in_item)
 {
-    static const char *const keys[] = {"go",     "back",  "home", "launch", "toggle", "set",
-                                       "append", "clear", "if",   "then",   "else",   NULL};
+    static const char *const keys[] = {"go",     "replace", "back",   "home",  "launch",
+                                       "toggle", "set",     "append", "clear", "if",
+                                       "then",   "else",    NULL};
     if (!cJSON_IsObject(o))
         return lfail(L, "an operation must be an object like {\"go\": \"screen\"}");
     int rc = only_keys(L, o, keys);
@@ -361,13 +364,27 @@ static int load_op(struct loader *L, const cJSON *o, struct sim_op *op, bool in_
     v = o->child;
     const char *k = v->string;
     size_t mark = path_push(&L->path, ".%s", k);
-    if (strcmp(k, "go") == 0 || strcmp(k, "launch") == 0 || strcmp(k, "toggle") == 0) {
+    if (strcmp(k, "go") == 0 || strcmp(k, "launch") == 0 || strcmp(k, "toggle") == 0 ||
+        strcmp(k, "replace") == 0) {
         if (!cJSON_IsString(v))
             return lfail(L, "must be a string");
         op->arg = tl_strdup(v->valuestring);
         if (!op->arg)
             return loom(L);
-        if (k[0] == 'g') {
+        if (k[0] == 'r') {
+            op->kind = SIM_OP_REPLACE;
+            const cJSON *target = cJSON_GetObjectItemCaseSensitive(L->screens, op->arg);
+            if (!target)
+                return lfail(L, "no screen \"%s\"", op->arg);
+            /* the target's app, read from its JSON: screens are loaded in order */
+            const cJSON *app = cJSON_GetObjectItemCaseSensitive(target, "app");
+            int a = cJSON_IsString(app) ? sim_model_app(L->m, app->valuestring) : -1;
+            if (a >= 0 && a != L->app)
+                return lfail(L,
+                             "screen \"%s\" belongs to another app (%s): replace stays in the "
+                             "app, use go",
+                             op->arg, app->valuestring);
+        } else if (k[0] == 'g') {
             op->kind = SIM_OP_GO;
             if (!cJSON_GetObjectItemCaseSensitive(L->screens, op->arg))
                 return lfail(L, "no screen \"%s\"", op->arg);
@@ -647,9 +664,41 @@ static int load_view(struct loader *L, const cJSON *o, struct sim_view *v, const
     return TL_OK;
 }
 
+/* A screen's timed transition: {"ms": 1..AFTER_MAX_MS, "do": [operations]}. */
+static int load_after(struct loader *L, const cJSON *o, struct sim_screen *s)
+{
+    static const char *const keys[] = {"ms", "do", NULL};
+    if (!o)
+        return TL_OK;
+    if (!cJSON_IsObject(o))
+        return lfail(L, "must be {\"ms\": milliseconds, \"do\": [operations]}");
+    int rc = only_keys(L, o, keys);
+    if (rc)
+        return rc;
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(o, "ms");
+    const cJSON *ops = cJSON_GetObjectItemCaseSensitive(o, "do");
+    if (!ms || !ops)
+        return lfail(L, "the key \"%s\" is required", ms ? "do" : "ms");
+    size_t mark = path_push(&L->path, ".ms");
+    /* the range check also rejects NaN and fractions of a millisecond */
+    if (!cJSON_IsNumber(ms) || !(ms->valuedouble >= 1 && ms->valuedouble <= AFTER_MAX_MS) ||
+        ms->valuedouble != (double)(int)ms->valuedouble)
+        return lfail(L, "must be a whole number of milliseconds from 1 to %d", AFTER_MAX_MS);
+    path_pop(&L->path, mark);
+    s->after_ms = (int)ms->valuedouble;
+    mark = path_push(&L->path, ".do");
+    if (!cJSON_IsArray(ops) || cJSON_GetArraySize(ops) == 0)
+        return lfail(L, "must be a non-empty list of operations");
+    rc = load_ops(L, ops, &s->after, false);
+    if (rc == TL_OK)
+        path_pop(&L->path, mark);
+    return rc;
+}
+
 static int load_screen(struct loader *L, const cJSON *o, struct sim_screen *s)
 {
-    static const char *const keys[] = {"app", "title", "activity", "views", "on_submit", NULL};
+    static const char *const keys[] = {"app",       "title", "activity", "views",
+                                       "on_submit", "after", NULL};
     if (!cJSON_IsObject(o))
         return lfail(L, "a screen must be an object");
     int rc = only_keys(L, o, keys);
@@ -663,6 +712,7 @@ static int load_screen(struct loader *L, const cJSON *o, struct sim_screen *s)
         return rc;
     }
     free(app);
+    L->app = s->app;
     if ((rc = opt_string(L, o, "title", &s->title)) ||
         (rc = opt_string(L, o, "activity", &s->activity)) ||
         (rc = check_template(L, s->title, false)))
@@ -690,6 +740,11 @@ static int load_screen(struct loader *L, const cJSON *o, struct sim_screen *s)
     }
     size_t mark = path_push(&L->path, ".on_submit");
     rc = load_ops(L, cJSON_GetObjectItemCaseSensitive(o, "on_submit"), &s->on_submit, false);
+    if (rc)
+        return rc;
+    path_pop(&L->path, mark);
+    mark = path_push(&L->path, ".after");
+    rc = load_after(L, cJSON_GetObjectItemCaseSensitive(o, "after"), s);
     if (rc == TL_OK)
         path_pop(&L->path, mark);
     return rc;
@@ -927,6 +982,7 @@ void sim_model_free(struct sim_model *m)
             free_view(&s->views[k]);
         free(s->views);
         free_ops(&s->on_submit);
+        free_ops(&s->after);
     }
     free(m->screens);
     for (size_t i = 0; i < m->nvars; i++) {

@@ -8,6 +8,11 @@
  * and a display list (what the screenshot shows). Input is applied by laying out first and
  * hit-testing that layout, so a tap acts on exactly what the last observation described.
  *
+ * Time enters through timed transitions only (a screen's `after`, like a spinner turning into
+ * content): the state records when the front screen came to the front, and sim_advance(), which
+ * the driver calls with its clock before every observation and input, runs what is due. The
+ * functions here take the time as an argument and never read a clock, so tests can drive them.
+ *
  * Geometry follows Android's: dp scaled by the density, a status bar, an app bar with a
  * navigate-up button below the task's root screen, a scrolling content area that keeps only the
  * rows intersecting it (like a RecyclerView), an optional floating action button, and a
@@ -778,6 +783,20 @@ static int go_to(const struct sim_model *m, struct sim_state *st, int screen)
     return rc;
 }
 
+/* Open `screen` in place of the front screen when that one is of the same app (a loading
+ * screen turning into its content: back then skips it), else like go_to. */
+static int replace_top(const struct sim_model *m, struct sim_state *st, int screen)
+{
+    if (st->surface != SIM_SURFACE_APP || !st->ntasks ||
+        st->tasks[st->ntasks - 1].app != m->screens[screen].app)
+        return go_to(m, st, screen);
+    struct sim_task *t = &st->tasks[st->ntasks - 1];
+    t->stack[t->depth - 1].screen = screen;
+    t->stack[t->depth - 1].scroll = 0;
+    st->focus = -1;
+    return TL_OK;
+}
+
 static void go_back(struct sim_state *st)
 {
     st->focus = -1;
@@ -1001,6 +1020,7 @@ static int run_op(const struct sim_model *m, struct sim_state *st, const struct 
     int rc = TL_OK;
     switch (op->kind) {
     case SIM_OP_GO: rc = go_to(m, st, sim_model_screen(m, op->arg)); break;
+    case SIM_OP_REPLACE: rc = replace_top(m, st, sim_model_screen(m, op->arg)); break;
     case SIM_OP_BACK: go_back(st); break;
     case SIM_OP_HOME:
         st->surface = SIM_SURFACE_LAUNCHER;
@@ -1308,6 +1328,65 @@ int sim_key(const struct sim_model *m, struct sim_state *st, int key, tl_error *
     case TL_KEY_FORWARD_DELETE: return TL_OK; /* the caret is always at the end */
     default: return tl_error_set(err, TL_EUSAGE, "unknown key %d", key);
     }
+}
+
+/* ---- timed transitions ---------------------------------------------------------------------- */
+
+/* Timed transitions run per call at most: a model whose screens replace each other in a loop
+ * would otherwise replay every lap since the phone was last looked at. */
+#define ADVANCE_MAX 256
+
+struct sim_front sim_front_of(const struct sim_state *st)
+{
+    struct sim_front f = {.surface = st->surface, .app = -1, .depth = 0, .screen = -1};
+    if (st->surface == SIM_SURFACE_APP && st->ntasks) {
+        const struct sim_task *t = &st->tasks[st->ntasks - 1];
+        f.app = t->app;
+        f.depth = t->depth;
+        f.screen = t->stack[t->depth - 1].screen;
+    }
+    return f;
+}
+
+static bool same_front(const struct sim_front *a, const struct sim_front *b)
+{
+    return a->surface == b->surface && a->app == b->app && a->depth == b->depth &&
+           a->screen == b->screen;
+}
+
+void sim_note_entry(struct sim_state *st, const struct sim_front *before, long long now_ms)
+{
+    struct sim_front now = sim_front_of(st);
+    if (same_front(&now, before))
+        return;
+    st->entered_ms = now_ms;
+    st->after_done = false;
+}
+
+int sim_advance(const struct sim_model *m, struct sim_state *st, long long now_ms, tl_error *err)
+{
+    for (int i = 0; i < ADVANCE_MAX; i++) {
+        struct sim_front before = sim_front_of(st);
+        if (before.screen < 0 || st->after_done)
+            return TL_OK;
+        const struct sim_screen *s = &m->screens[before.screen];
+        long long due = st->entered_ms + s->after_ms;
+        if (!s->after_ms || now_ms < due)
+            return TL_OK;
+        int rc = run_ops(m, st, &s->after, NULL, err);
+        if (rc)
+            return rc;
+        struct sim_front after = sim_front_of(st);
+        if (same_front(&before, &after)) {
+            st->after_done = true; /* done until the screen is entered again */
+        } else {
+            /* the screen it brought to the front was entered when it was due, not now */
+            st->entered_ms = due;
+            st->after_done = false;
+        }
+    }
+    st->entered_ms = now_ms; /* transitions in a loop: go on from now */
+    return TL_OK;
 }
 
 /* ---- state lifetime ------------------------------------------------------------------------- */

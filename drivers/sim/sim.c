@@ -10,6 +10,12 @@
  *
  * Observations are the texts a real device would send: Mobilerun ui-state JSON by default, or
  * uiautomator XML with TAPLOOP_SIM_FORMAT=xml, and a PNG screenshot rendered from the layout.
+ *
+ * The phone's clock drives timed transitions (a screen's "after"): a monotonic clock for an
+ * in-process phone, wall-clock time for a persisted one, whose state (with the time its front
+ * screen was entered) must mean the same to the next invocation. Every observation and input
+ * first runs the transitions due by now; an input that brings another screen to the front
+ * starts that screen's clock.
  */
 #define _XOPEN_SOURCE 700 /* realpath() */
 #include "drivers/driver_int.h"
@@ -21,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/digest.h"
@@ -180,6 +187,10 @@ static void sim_close(tl_driver *d)
 static int sim_open(tl_driver **out, const tl_driver_config *cfg, tl_error *err)
 {
     const char *device = cfg->device && cfg->device[0] ? cfg->device : "sim";
+    if ((cfg->provision && cfg->provision[0]) || (cfg->apps && cfg->apps[0]))
+        return tl_error_set(err, TL_EUNSUPPORTED,
+                            "--provision, --apps: the sim driver cannot "
+                            "create temporary devices (mobilerun can)");
     struct sim_driver *s = calloc(1, sizeof(*s));
     if (!s)
         return tl_error_set(err, TL_ENOMEM, "sim: out of memory");
@@ -212,6 +223,35 @@ static int sim_open(tl_driver **out, const tl_driver_config *cfg, tl_error *err)
     return TL_OK;
 }
 
+/* The phone's clock, in ms (see the top of the file). */
+static long long phone_now(const struct sim_driver *s)
+{
+    struct timespec t;
+    clock_gettime(s->persist ? CLOCK_REALTIME : CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Around every input: run what is due first (the input acts on the screen as it is now), then
+ * note whether the input entered another screen. */
+struct input {
+    long long now;
+    struct sim_front before;
+};
+
+static int input_begin(struct sim_driver *s, struct input *in, tl_error *err)
+{
+    in->now = phone_now(s);
+    int rc = sim_advance(s->model, &s->state, in->now, err);
+    in->before = sim_front_of(&s->state);
+    return rc;
+}
+
+static int input_end(struct sim_driver *s, const struct input *in, int rc)
+{
+    sim_note_entry(&s->state, &in->before, in->now);
+    return rc;
+}
+
 static uint32_t elapsed_ms(const struct timeval *t0)
 {
     struct timeval t1;
@@ -225,7 +265,9 @@ static int sim_observe(tl_driver *d, unsigned what, tl_observation *out, tl_erro
     struct sim_driver *s = (struct sim_driver *)d;
     struct timeval t0;
     gettimeofday(&t0, NULL);
-    int rc = sim_layout(&s->layout, s->model, &s->state, err);
+    int rc = sim_advance(s->model, &s->state, phone_now(s), err);
+    if (rc == TL_OK)
+        rc = sim_layout(&s->layout, s->model, &s->state, err);
     if (rc)
         return rc;
     out->display_w = s->model->width;
@@ -264,13 +306,21 @@ static int sim_observe(tl_driver *d, unsigned what, tl_observation *out, tl_erro
 
 static int sim_tap_op(tl_driver *d, int x, int y, tl_error *err)
 {
-    return sim_tap(SIM(d)->model, &SIM(d)->state, x, y, false, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_tap(SIM(d)->model, &SIM(d)->state, x, y, false, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_long_press_op(tl_driver *d, int x, int y, int duration_ms, tl_error *err)
 {
     (void)duration_ms;
-    return sim_tap(SIM(d)->model, &SIM(d)->state, x, y, true, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_tap(SIM(d)->model, &SIM(d)->state, x, y, true, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_swipe_op(tl_driver *d, int x1, int y1, int x2, int y2, int duration_ms,
@@ -281,27 +331,47 @@ static int sim_swipe_op(tl_driver *d, int x1, int y1, int x2, int y2, int durati
     if (x1 >= m->width || x2 >= m->width || y1 >= m->height || y2 >= m->height)
         return tl_error_set(err, TL_EREJECTED, "swipe (%d,%d)->(%d,%d) leaves the %dx%d screen", x1,
                             y1, x2, y2, m->width, m->height);
-    return sim_swipe(m, &SIM(d)->state, x1, y1, x2, y2, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_swipe(m, &SIM(d)->state, x1, y1, x2, y2, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_type_op(tl_driver *d, const char *text, bool clear, tl_error *err)
 {
-    return sim_type(SIM(d)->model, &SIM(d)->state, text, clear, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_type(SIM(d)->model, &SIM(d)->state, text, clear, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_key_op(tl_driver *d, tl_key key, tl_error *err)
 {
-    return sim_key(SIM(d)->model, &SIM(d)->state, (int)key, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_key(SIM(d)->model, &SIM(d)->state, (int)key, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_start_op(tl_driver *d, const char *package, const char *activity, tl_error *err)
 {
-    return sim_start_app(SIM(d)->model, &SIM(d)->state, package, activity, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_start_app(SIM(d)->model, &SIM(d)->state, package, activity, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_stop_op(tl_driver *d, const char *package, tl_error *err)
 {
-    return sim_stop_app(SIM(d)->model, &SIM(d)->state, package, err);
+    struct input in;
+    int rc = input_begin(SIM(d), &in, err);
+    if (rc == TL_OK)
+        rc = sim_stop_app(SIM(d)->model, &SIM(d)->state, package, err);
+    return input_end(SIM(d), &in, rc);
 }
 
 static int sim_list_apps(tl_driver *d, tl_app_list *out, tl_error *err)

@@ -5,6 +5,8 @@
  * model.c  loads a model JSON (docs/sim-model.md) into struct sim_model, immutable afterwards.
  * phone.c  holds the behaviour: lays the current screen out (struct sim_layout) and applies
  *          taps, swipes, typing, keys and app starts to struct sim_state.
+ *          It also runs timed transitions (a screen's "after"): sim_advance() applies those due
+ *          by a given time, and sim_note_entry() records when a screen came to the front.
  * state.c  saves and loads struct sim_state for observe/act (persisted phones).
  * protocol.c writes a layout as Mobilerun ui-state JSON or uiautomator XML, the same texts
  *          real devices send, so that observing the sim goes through the real parsers.
@@ -40,12 +42,13 @@ enum sim_op_kind {
     SIM_OP_GO, /* arg: screen id */
     SIM_OP_BACK,
     SIM_OP_HOME,
-    SIM_OP_LAUNCH, /* arg: package */
-    SIM_OP_TOGGLE, /* arg: bool variable */
-    SIM_OP_SET,    /* arg: variable, value: template or literal */
-    SIM_OP_APPEND, /* arg: list variable, keys/vals: the record's templates */
-    SIM_OP_CLEAR,  /* keys: field names */
-    SIM_OP_IF,     /* cond, then, otherwise */
+    SIM_OP_LAUNCH,  /* arg: package */
+    SIM_OP_TOGGLE,  /* arg: bool variable */
+    SIM_OP_SET,     /* arg: variable, value: template or literal */
+    SIM_OP_APPEND,  /* arg: list variable, keys/vals: the record's templates */
+    SIM_OP_CLEAR,   /* keys: field names */
+    SIM_OP_IF,      /* cond, then, otherwise */
+    SIM_OP_REPLACE, /* arg: screen id of the same app, opened in place of the front screen */
 };
 
 enum sim_cond_kind {
@@ -109,6 +112,8 @@ struct sim_screen {
     struct sim_view *views; /* owned */
     size_t nviews;
     struct sim_ops on_submit; /* the keyboard's enter key in a field of this screen */
+    int after_ms;             /* > 0: `after` runs this long after the screen came to the front */
+    struct sim_ops after;     /* the timed transition's operations (none when after_ms is 0) */
 };
 
 struct sim_app {
@@ -202,6 +207,11 @@ struct sim_state {
     int focus;                      /* focused field index, -1 for none */
     int recents_scroll;
     unsigned char salt[16];
+    /* Timed transitions: when the front screen came to the front, on the phone's clock (ms;
+     * monotonic for in-process phones, wall-clock for persisted ones), and whether its `after`
+     * has run since without taking it away. */
+    long long entered_ms;
+    bool after_done;
 };
 
 int sim_state_init(struct sim_state *st, const struct sim_model *m, tl_error *err);
@@ -284,6 +294,27 @@ int sim_start_app(const struct sim_model *m, struct sim_state *st, const char *p
                   const char *activity, tl_error *err);
 int sim_stop_app(const struct sim_model *m, struct sim_state *st, const char *package,
                  tl_error *err);
+
+/* What is in front, as far as timed transitions care: the surface and, for an app, its task and
+ * the screen on top. Two fronts differ when a screen was entered or left. */
+struct sim_front {
+    enum sim_surface surface;
+    int app;      /* SIM_SURFACE_APP: the front task's app, else -1 */
+    size_t depth; /* its stack depth */
+    int screen;   /* the screen on top, else -1 */
+};
+
+struct sim_front sim_front_of(const struct sim_state *st);
+
+/* After input at now_ms: when the front differs from `before`, the screen now in front was
+ * entered at now_ms (its `after`, if any, runs after_ms later). */
+void sim_note_entry(struct sim_state *st, const struct sim_front *before, long long now_ms);
+
+/* Run the timed transitions due by now_ms, in order, each as of its due time (a chain of
+ * loading screens ends where it would have, however rarely the phone is looked at). Call it
+ * before every observation and input. A model whose transitions loop is cut off after a
+ * bounded number of them per call. @return TL_OK, or TL_ENOMEM from an operation. */
+int sim_advance(const struct sim_model *m, struct sim_state *st, long long now_ms, tl_error *err);
 
 /* Hash a secret field value with the state's salt. */
 void sim_secret_digest(const struct sim_state *st, const char *value, unsigned char out[32]);

@@ -4,8 +4,10 @@
  *
  * The state is JSON: the model's digest (a state is only valid for the model text it was made
  * with), the app tasks with their screen stacks and scroll offsets, the surface in front,
- * variables, input fields and focus. The text of password fields never reaches the file: only a
- * salted SHA-256 of it and its length are stored, enough to check a login later.
+ * variables, input fields and focus, and when the front screen was entered (wall-clock ms, for
+ * its timed transition) and whether that transition has run. The text of password fields never
+ * reaches the file: only a salted SHA-256 of it and its length are stored, enough to check a login
+ * later.
  */
 #include "drivers/sim/sim_int.h"
 
@@ -17,7 +19,8 @@
 #include "core/digest.h"
 #include "core/str.h"
 
-#define STATE_VERSION 1
+#define STATE_VERSION  1
+#define ENTERED_MAX_MS 1e15 /* wall-clock ms: year 33658; beyond, a damaged file */
 
 static const char *const surface_names[] = {"app", "launcher", "recents"};
 
@@ -68,7 +71,9 @@ int sim_state_save(const struct sim_state *st, const struct sim_model *m, tl_buf
               cJSON_AddStringToObject(root, "model", m->digest) &&
               cJSON_AddStringToObject(root, "salt", salt) &&
               cJSON_AddStringToObject(root, "surface", surface_names[st->surface]) &&
-              cJSON_AddNumberToObject(root, "recents_scroll", st->recents_scroll);
+              cJSON_AddNumberToObject(root, "recents_scroll", st->recents_scroll) &&
+              cJSON_AddNumberToObject(root, "entered_ms", (double)st->entered_ms) &&
+              cJSON_AddBoolToObject(root, "after_done", st->after_done);
     cJSON *tasks = ok ? cJSON_AddArrayToObject(root, "tasks") : NULL;
     for (size_t i = 0; tasks && i < st->ntasks; i++) {
         const struct sim_task *t = &st->tasks[i];
@@ -285,6 +290,8 @@ int sim_state_load(struct sim_state *st, const struct sim_model *m, const char *
     const cJSON *rscroll = cJSON_GetObjectItemCaseSensitive(root, "recents_scroll");
     const cJSON *vars = cJSON_GetObjectItemCaseSensitive(root, "vars");
     const cJSON *focus = cJSON_GetObjectItemCaseSensitive(root, "focus");
+    const cJSON *entered = cJSON_GetObjectItemCaseSensitive(root, "entered_ms");
+    const cJSON *after_done = cJSON_GetObjectItemCaseSensitive(root, "after_done");
     if (!cJSON_IsNumber(version) || version->valueint != STATE_VERSION || !cJSON_IsString(model) ||
         strcmp(model->valuestring, m->digest) != 0) {
         rc = tl_error_set(err, TL_ENOTFOUND, "the saved state belongs to another model");
@@ -302,6 +309,18 @@ int sim_state_load(struct sim_state *st, const struct sim_model *m, const char *
         cJSON_IsNumber(rscroll) && rscroll->valuedouble >= 0 && rscroll->valuedouble < 1e7
             ? (int)rscroll->valuedouble
             : 0;
+    /* absent from states saved before timed transitions: the front screen's is due */
+    if (entered && (!cJSON_IsNumber(entered) ||
+                    !(entered->valuedouble >= 0 && entered->valuedouble <= ENTERED_MAX_MS))) {
+        rc = bad(&r, "entered_ms");
+        goto done;
+    }
+    if (after_done && !cJSON_IsBool(after_done)) {
+        rc = bad(&r, "after_done");
+        goto done;
+    }
+    st->entered_ms = entered ? (long long)entered->valuedouble : 0;
+    st->after_done = cJSON_IsTrue(after_done);
     if ((rc = read_tasks(&r, cJSON_GetObjectItemCaseSensitive(root, "tasks"), st)))
         goto done;
     if (st->surface == SIM_SURFACE_APP && !st->ntasks)

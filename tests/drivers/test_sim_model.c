@@ -413,3 +413,68 @@ Test(sim_model, operation_errors)
                  "'on_submit':[{'go':'nowhere'}]}}}",
                  "screens.main.on_submit[0].go", "no screen \"nowhere\"");
 }
+
+#define AFTER(x) "{'name':'t'," APPS ",'screens':{'main':{'app':'com.example.a','after':" x "}}}"
+
+Test(sim_model, timed_transition_loads)
+{
+    char *json = J("{'name':'t','apps':[{'package':'a.b','label':'A','start':'wait'},"
+                   "{'package':'c.d','label':'C','start':'other'}],'vars':{'ready':false},"
+                   "'screens':{'wait':{'app':'a.b','after':{'ms':600,'do':[{'replace':'done'}]}},"
+                   "'done':{'app':'a.b','after':{'ms':1,'do':[{'set':{'ready':true}}]},"
+                   "'views':[{'type':'button','text':'Again','on_tap':[{'replace':'wait'}]}]},"
+                   "'other':{'app':'c.d'}}}");
+    struct sim_model *m = NULL;
+    tl_error err;
+    int rc = sim_model_load(&m, json, strlen(json), "t.json", &err);
+    cr_assert_eq(rc, TL_OK, "%s", err.msg);
+    const struct sim_screen *w = &m->screens[sim_model_screen(m, "wait")];
+    cr_assert_eq(w->after_ms, 600);
+    cr_assert_eq(w->after.n, 1);
+    cr_assert_eq(w->after.items[0].kind, SIM_OP_REPLACE);
+    cr_assert_str_eq(w->after.items[0].arg, "done");
+    const struct sim_screen *d = &m->screens[sim_model_screen(m, "done")];
+    cr_assert_eq(d->after_ms, 1);
+    cr_assert_eq(d->after.items[0].kind, SIM_OP_SET);
+    cr_assert_eq(d->views[0].on_tap.items[0].kind, SIM_OP_REPLACE);
+    const struct sim_screen *o = &m->screens[sim_model_screen(m, "other")];
+    cr_assert_eq(o->after_ms, 0, "no after: no timed transition");
+    cr_assert_eq(o->after.n, 0);
+    sim_model_free(m);
+    free(json);
+}
+
+Test(sim_model, timed_transition_errors)
+{
+    expect_error(AFTER("600"), "screens.main.after:", "must be {\"ms\": milliseconds");
+    expect_error(AFTER("{'ms':600}"), "screens.main.after:", "the key \"do\" is required");
+    expect_error(AFTER("{'do':[{'back':true}]}"),
+                 "screens.main.after:", "the key \"ms\" is required");
+    expect_error(AFTER("{'ms':600,'do':[{'back':true}],'every':2}"),
+                 "screens.main.after:", "unknown key \"every\"");
+    expect_error(AFTER("{'ms':0,'do':[{'back':true}]}"),
+                 "screens.main.after.ms:", "whole number of milliseconds from 1 to 600000");
+    expect_error(AFTER("{'ms':600001,'do':[{'back':true}]}"),
+                 "screens.main.after.ms:", "from 1 to 600000");
+    expect_error(AFTER("{'ms':-5,'do':[{'back':true}]}"), "screens.main.after.ms:");
+    expect_error(AFTER("{'ms':1.5,'do':[{'back':true}]}"),
+                 "screens.main.after.ms:", "whole number");
+    expect_error(AFTER("{'ms':'500','do':[{'back':true}]}"), "screens.main.after.ms:");
+    expect_error(AFTER("{'ms':1e999,'do':[{'back':true}]}"), "screens.main.after.ms:");
+    expect_error(AFTER("{'ms':500,'do':[]}"), "screens.main.after.do:", "non-empty list");
+    expect_error(AFTER("{'ms':500,'do':{'back':true}}"),
+                 "screens.main.after.do:", "non-empty list");
+    expect_error(AFTER("{'ms':500,'do':[{'replace':'gone'}]}"), "screens.main.after.do[0].replace",
+                 "no screen \"gone\"");
+    expect_error(AFTER("{'ms':500,'do':[{'go':'main'},{'jump':1}]}"), "screens.main.after.do[1]",
+                 "unknown key \"jump\"");
+    expect_error(AFTER("{'ms':500,'do':[{'replace':5}]}"), "screens.main.after.do[0].replace",
+                 "must be a string");
+    /* replace stays in the app: another app's screen is a go */
+    expect_error("{'name':'t','apps':[{'package':'a.b','label':'A','start':'one'},"
+                 "{'package':'c.d','label':'C','start':'two'}],'screens':{"
+                 "'one':{'app':'a.b','views':[{'type':'button','on_tap':[{'replace':'two'}]}]},"
+                 "'two':{'app':'c.d'}}}",
+                 "screens.one.views[0].on_tap[0].replace",
+                 "screen \"two\" belongs to another app (c.d)", "use go");
+}

@@ -64,6 +64,25 @@ def find_listed(text, label):
     return int(m.group(1)) if m else None
 
 
+def find_listed_point(text, label):
+    """The (x, y) tap point shown on the first listing line whose first label is `label`."""
+    escaped = json.dumps(label, ensure_ascii=False)[1:-1]
+    m = re.search(r"^\[\d+\] \S+ \"" + re.escape(escaped) + r"\".*\((\d+),(\d+)\)$", text, re.M)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def images_of(request):
+    """Every image_url URL in the request's messages."""
+    urls = []
+    for m in request.get("messages") or []:
+        content = m.get("content") if isinstance(m, dict) else None
+        if isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and part.get("type") == "image_url":
+                    urls.append((part.get("image_url") or {}).get("url", ""))
+    return urls
+
+
 class Script:
     """The replies, consumed in order under a lock."""
 
@@ -199,6 +218,14 @@ def answer(n, request, entry):
                     "message": "fake server: no element \"%s\" in the listing" % entry["tap_text"]
                 }), headers
             args["index"] = index
+        if "tap_point_of" in entry:
+            point = find_listed_point(observation(request), entry["tap_point_of"])
+            if point is None:
+                return 200, tool_reply(n, request, "done", {
+                    "success": False,
+                    "message": "fake server: no point for \"%s\" in the listing" % entry["tap_point_of"]
+                }), headers
+            args["x"], args["y"] = point
         if name == "type" and "text" in entry:
             args["text"] = entry["text"]
         args.update(entry.get("args") or {})
@@ -264,7 +291,8 @@ class Handler(BaseHTTPRequestHandler):
                     "fake server: the request does not validate against "
                     "CreateChatCompletionRequest: " + "; ".join(errs)))
         entry = state.script.pick(request)
-        state.log({"n": n, "request": request, "headers": headers, "invalid": False})
+        state.log({"n": n, "request": request, "headers": headers, "invalid": False,
+                   "bytes": len(raw), "images": len(images_of(request))})
         if isinstance(entry, dict) and entry.get("delay_ms"):
             time.sleep(float(entry["delay_ms"]) / 1000.0)
         status, body, extra = answer(n, request, entry)

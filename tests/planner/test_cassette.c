@@ -505,3 +505,58 @@ Test(cassette, wrong_direction_is_refused)
     tl_cassette_close(c);
     tl_buf_dispose(&out);
 }
+
+/* ---- the fast path for requests taploop builds --------------------------------------------- */
+
+#include "planner/llm.h"
+
+/*
+ * Recording and replaying hash a request taploop built without re-printing it when it is
+ * already in canonical form. The hash must be the one the full parse-strip-print gives
+ * (tl_cassette_strip), or cassettes recorded before would stop matching: check it on requests
+ * full of what JSON escapes and cJSON prints in its own ways.
+ */
+Test(cassette, fast_path_hashes_like_the_full_strip)
+{
+    static const char *texts[] = {
+        "plain",
+        "controls \x01\x02\x1f, tab\t, newline\n, return\r, \b\f, quote \", backslash \\, slash /",
+        "unicode é ß 中文 😀, line separator \xe2\x80\xa8, DEL \x7f",
+        "numbers 0 -1 1e5 3.25 in text; [12] Switch \"Dark theme\" checked=false (540,924)",
+    };
+    tl_llm_config cfg = {.base_url = "http://127.0.0.1:9/v1", .model = "m"};
+    tl_error err;
+    tl_llm *l = tl_llm_new(&cfg, NULL, &err);
+    cr_assert_not_null(l);
+    char path[512];
+    tmp_path(path, sizeof path, "fast.cassette");
+    tl_cassette *c = NULL;
+    cr_assert_eq(tl_cassette_open_record(&c, path, "fast path", &err), TL_OK, "%s", err.msg);
+    char want[4][65];
+    for (int i = 0; i < 4; i++) {
+        tl_chat chat = {0};
+        cr_assert_eq(tl_chat_add(&chat, TL_ROLE_SYSTEM, "system"), TL_OK);
+        cr_assert_eq(tl_chat_add(&chat, TL_ROLE_USER, texts[i]), TL_OK);
+        tl_buf req;
+        tl_buf_init(&req, 0);
+        cr_assert_eq(tl_llm_build_request(l, &chat, &req), TL_OK);
+        cr_assert_eq(tl_cassette_strip(req.data, req.len, NULL, want[i], &err), TL_OK);
+        const char *resp = "{\"choices\":[]}";
+        cr_assert_eq(tl_cassette_record(c, req.data, req.len, resp, strlen(resp), &err), TL_OK,
+                     "%s", err.msg);
+        tl_buf_dispose(&req);
+        tl_chat_dispose(&chat);
+    }
+    tl_cassette_close(c);
+    char *file = slurp(path);
+    const char *p = file;
+    for (int i = 0; i < 4; i++) {
+        p = strstr(p, "\"request_sha256\":\"");
+        cr_assert_not_null(p, "exchange %d missing", i + 1);
+        p += 18;
+        cr_assert_eq(strncmp(p, want[i], 64), 0, "exchange %d: %.64s, full strip %s", i + 1, p,
+                     want[i]);
+    }
+    free(file);
+    tl_llm_free(l);
+}
