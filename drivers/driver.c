@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One driver a line, so that registering one is a one-line change. */
+/* clang-format off */
 static const struct tl_driver_ops *const registry[] = {
     &tl_sim_driver,
     &tl_mobilerun_driver,
@@ -20,6 +22,7 @@ static const struct tl_driver_ops *const registry[] = {
     &tl_adb_driver,
     NULL,
 };
+/* clang-format on */
 
 const char *tl_driver_name_at(size_t i)
 {
