@@ -207,6 +207,27 @@ jq -e -s '[.[] | select(.sig_ok == false)] | length >= 2 and
           all(.[] | select(.sig_ok == false); .code == 100004 and .why == "signature mismatch")' \
     "$AC_LOG" >/dev/null || fail "the fake did not reject the bad signatures"
 
+echo "the fake rejects a right signature on an x-date 20 minutes old"
+"$TL_PYTHON" - "$ARMCLOUD_BASE_URL" "$AK" "$SK" >"$OUT" 2>"$ERR" <<'EOF' || fail "skew check"
+import json, sys, time, urllib.request
+sys.path.insert(0, __import__("os").environ["TL_TESTS"] + "/fakes")
+import fake_armcloud
+base, ak, sk = sys.argv[1:4]
+host = base.split("://", 1)[1]
+body = b'{"page":1,"rows":10}'
+for age in (0, 1200):
+    x_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(time.time() - age))
+    s = fake_armcloud.sign(ak, sk, x_date, host, "application/json", body)
+    req = urllib.request.Request(base + "/openapi/open/pad/infos", data=body, method="POST",
+                                 headers={"content-type": "application/json", "x-date": x_date,
+                                          "x-host": host, "authorization": s["authorization"]})
+    print(age, json.load(urllib.request.urlopen(req))["code"])
+EOF
+has "0 200"
+has "1200 100004"
+jq -e -s '.[-1].why | test("^x-date is 120[0-9] s off")' "$AC_LOG" >/dev/null ||
+    fail "the skew was not the reason: $(tail -n 1 "$AC_LOG")"
+
 echo "an unknown pad is exit 3 naming it; so is a pad that is not running"
 run 3 "$TAPLOOP" observe --device AC99999999999
 err_has "pad AC99999999999 does not exist"
