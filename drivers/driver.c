@@ -13,12 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One driver a line, so that registering one is a one-line change. */
+/* clang-format off */
 static const struct tl_driver_ops *const registry[] = {
     &tl_sim_driver,
     &tl_mobilerun_driver,
+    &tl_armcloud_driver,
     &tl_adb_driver,
     NULL,
 };
+/* clang-format on */
 
 const char *tl_driver_name_at(size_t i)
 {

@@ -52,6 +52,7 @@ int tl_driver_set_device(tl_driver *d, const char *id);
 /* Registered drivers. */
 extern const struct tl_driver_ops tl_sim_driver;
 extern const struct tl_driver_ops tl_mobilerun_driver;
+extern const struct tl_driver_ops tl_armcloud_driver;
 extern const struct tl_driver_ops tl_adb_driver;
 
 #endif
