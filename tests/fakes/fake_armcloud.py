@@ -212,23 +212,8 @@ class State:
                 dev = self.fake_device.FakeDevice(
                     self.args.taploop, pad.code, self.args.workdir,
                     adb_keyboard=self.args.adb_keyboard)
-                dev.env["PYTHONPATH"] = self.sigpipe_dir()
                 pad.device = dev
             return pad.device
-
-    def sigpipe_dir(self):
-        """A directory with a sitecustomize.py that gives SIGPIPE back its default action.
-
-        FakeDevice's tools are Python programs, and Python ignores SIGPIPE; the real tools they
-        exec (tail, head, cat) inherit that, so `tail -c +N F | head -c M` makes tail print
-        "tail: write error: Broken pipe" into the merged output when head exits first. On
-        Android, tail dies of the signal silently. Until tool.py restores SIGPIPE itself, every
-        tool process started here does it at startup."""
-        d = os.path.join(os.path.abspath(self.args.workdir), ".fake_armcloud_site")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, "sitecustomize.py"), "w", encoding="utf-8") as f:
-            f.write("import signal\nsignal.signal(signal.SIGPIPE, signal.SIG_DFL)\n")
-        return d
 
     def new_task(self, pad, kind, content):
         with self.lock:

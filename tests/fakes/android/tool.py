@@ -19,6 +19,7 @@ and `reboot` (which a correctly quoted command line never runs) to $FAKE_ROOT/in
 import base64
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -250,6 +251,9 @@ def main():
     name, args = sys.argv[1], sys.argv[2:]
     log("tools.log", json.dumps({"tool": name, "argv": args}, ensure_ascii=False))
     if name in REAL:
+        # Python ignores SIGPIPE and an exec'd program inherits that: restore the default, or
+        # `tail ... | head -c N` has tail print "write error: Broken pipe" into the output
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.execv(real_tool(name), [name] + [sdcard(a) for a in args])
     globals()["tool_" + name](args)
 
