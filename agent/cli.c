@@ -22,8 +22,10 @@ static void usage(FILE *out)
         fprintf(out, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\n"
           "Options of every device command:\n"
-          "  --driver NAME   sim (default), or $TAPLOOP_DRIVER\n"
-          "  --device ID     the device (sim: sim, sim:NAME or a model JSON), or $TAPLOOP_DEVICE\n"
+          "  --driver NAME   sim (default), mobilerun, armcloud or adb; or $TAPLOOP_DRIVER\n"
+          "  --device ID     sim: sim, sim:NAME or a model JSON; mobilerun: a device id;\n"
+          "                  armcloud: a pad code; adb: a serial; or $TAPLOOP_DEVICE\n"
+          "                  (default: the driver's first ready device)\n"
           "  --json          machine-readable output on stdout\n"
           "  -q, -v          quieter / more verbose progress on stderr\n"
           "\n"

@@ -86,8 +86,11 @@ const struct tl_command tl_cmd_devices = {
             "For the sim driver: the demo phone `sim` and every named phone used so far\n"
             "(`sim:NAME`). For mobilerun: every device of the account ($MOBILERUN_API_KEY),\n"
             "all pages; a phone shows `ready` once the Droidrun Portal app is connected.\n"
+            "For armcloud: every pad of the account ($ARMCLOUD_AK), all pages: pad code, IP,\n"
+            "state, spec. For adb: the devices of the adb server ($ADB_SERVER_SOCKET): serial,\n"
+            "model, state (`device` is ready), product.\n"
             "\n"
-            "  --driver NAME  sim or mobilerun (default: $TAPLOOP_DRIVER or sim)\n"
+            "  --driver NAME  sim, mobilerun, armcloud or adb (default: $TAPLOOP_DRIVER or sim)\n"
             "  --json         print {\"driver\":...,\"devices\":[{\"id\",\"name\",\"state\","
             "\"type\",\"ready\"}]}\n",
     .run = run,
