@@ -275,6 +275,8 @@ mr_json 'map(select(.path == "/v1/devices/'"$dev"'/wait")) | length >= 1'
 mr_json '(map(select(.method == "DELETE")) | length == 1 and .[0].path == "/v1/devices/'"$dev"'"
           and .[0].body == {} and .[0].status == 200) and .[-1].method == "DELETE"'
 no_violations
+# --no-trace without --vision needs no screenshot: none is fetched
+mr_json 'map(select(.path | endswith("/screenshot"))) | length == 0'
 
 check "... after a failed run"
 run 1 "$TAPLOOP" run "Check the phone" --driver mobilerun --provision dedicated_physical_device \
