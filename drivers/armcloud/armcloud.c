@@ -20,6 +20,7 @@
 #include "drivers/driver_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ struct ac_conf {
 struct ac_driver {
     tl_driver base;
     struct ac_conf conf;
+    tl_http *shot_http; /* owned: screenshots, fetched on a worker thread beside the tree */
     bool ime_known, adb_keyboard;
     bool size_known;
     int32_t width, height;
@@ -484,9 +486,10 @@ static int fetch_tree(struct ac_driver *d, tl_buf *tree, tl_error *err)
     return rc;
 }
 
-static int fetch_screenshot(struct ac_driver *d, tl_observation *o, tl_error *err)
+/* `c` is the session's configuration, or the worker thread's copy of it (its own client). */
+static int fetch_screenshot(struct ac_driver *d, struct ac_conf *c, tl_observation *o,
+                            tl_error *err)
 {
-    struct ac_conf *c = &d->conf;
     const char *pad = d->base.device;
     tl_buf body;
     tl_buf_init(&body, 0);
@@ -550,18 +553,64 @@ static void learn_size(struct ac_driver *d)
     tl_buf_dispose(&out);
 }
 
+/* The screenshot half of an observation, on a worker thread. */
+struct shot_job {
+    struct ac_driver *d;
+    struct ac_conf conf; /* a copy of the session's with the screenshot client: nothing shared
+                            is written (the signing inputs are only read) */
+    tl_observation *out;
+    int rc;
+    tl_error err;
+};
+
+static void *shot_thread(void *arg)
+{
+    struct shot_job *j = arg;
+    long long t0 = tl_now_ms();
+    j->rc = fetch_screenshot(j->d, &j->conf, j->out, &j->err);
+    j->out->screenshot_ms = (uint32_t)(tl_now_ms() - t0);
+    return NULL;
+}
+
+/*
+ * Tree and screenshot together: the screenshot (generatePreview, then the download) runs on a
+ * worker thread with its own kept-alive client while this thread dumps the tree, so the
+ * observation takes as long as the slower of the two.
+ */
 static int ac_observe(tl_driver *drv, unsigned what, tl_observation *out, tl_error *err)
 {
     struct ac_driver *d = AC(drv);
     int rc = TL_OK;
-    if (what & TL_OBSERVE_TREE) {
+    bool both = (what & TL_OBSERVE_TREE) && (what & TL_OBSERVE_SCREENSHOT);
+    struct shot_job job = {.d = d, .conf = d->conf, .out = out};
+    bool started = false;
+    if (both && !d->shot_http)
+        d->shot_http = tl_http_new(d->conf.cancel, NULL);
+    if (both && d->shot_http) {
+        job.conf.http = d->shot_http;
+        tl_error_clear(&job.err);
+        pthread_t t;
+        started = pthread_create(&t, NULL, shot_thread, &job) == 0;
+        if (started) {
+            long long t0 = tl_now_ms();
+            rc = fetch_tree(d, &out->tree, err);
+            out->tree_ms = (uint32_t)(tl_now_ms() - t0);
+            pthread_join(t, NULL);
+            if (rc == TL_OK && job.rc != TL_OK) {
+                rc = job.rc;
+                if (err)
+                    *err = job.err;
+            }
+        }
+    }
+    if (!started && (what & TL_OBSERVE_TREE)) {
         long long t0 = tl_now_ms();
         rc = fetch_tree(d, &out->tree, err);
         out->tree_ms = (uint32_t)(tl_now_ms() - t0);
     }
-    if (rc == TL_OK && (what & TL_OBSERVE_SCREENSHOT)) {
+    if (!started && rc == TL_OK && (what & TL_OBSERVE_SCREENSHOT)) {
         long long t0 = tl_now_ms();
-        rc = fetch_screenshot(d, out, err);
+        rc = fetch_screenshot(d, &d->conf, out, err);
         out->screenshot_ms = (uint32_t)(tl_now_ms() - t0);
     }
     if (rc == TL_OK) {
@@ -836,6 +885,7 @@ static int pick_pad(struct ac_conf *c, const tl_driver_config *cfg, char **pad, 
 static void ac_close(tl_driver *drv)
 {
     struct ac_driver *d = AC(drv);
+    tl_http_free(d->shot_http);
     conf_dispose(&d->conf);
     free(d);
 }
@@ -871,7 +921,7 @@ const struct tl_driver_ops tl_armcloud_driver = {
     .abi_version = TL_DRIVER_ABI,
     .name = "armcloud",
     .summary = "ArmCloud / VMOS Cloud pads through the signed OpenAPI (ARMCLOUD_AK, ARMCLOUD_SK)",
-    .caps = TL_DRIVER_CAP_SCREENSHOT | TL_DRIVER_CAP_APPS,
+    .caps = TL_DRIVER_CAP_SCREENSHOT | TL_DRIVER_CAP_APPS | TL_DRIVER_CAP_PARALLEL_OBSERVE,
     .open = ac_open,
     .close = ac_close,
     .observe = ac_observe,

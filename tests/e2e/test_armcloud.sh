@@ -243,6 +243,16 @@ ARMCLOUD_BASE_URL=$none_URL run 3 "$TAPLOOP" observe
 err_has "no running pad on this account (2 pads, none running)"
 stop_server none
 
+echo "tree and screenshot fetched concurrently"
+start_ac conc --fault '{"op":"syncCmd","delay_ms":400,"match":"uiautomator dump"}' \
+    --fault '{"op":"generatePreview","delay_ms":400}'
+run 0 "$TAPLOOP" observe --device "$PAD" --screenshot "$WORK/shot-conc.png"
+jq -e -s '(map(select(.op == "syncCmd" and (.body.scriptContent | contains("uiautomator dump"))))
+           | .[0]) as $t | (map(select(.op == "generatePreview")) | .[0]) as $s |
+          $t.start < $s.end and $s.start < $t.end' "$AC_LOG" >/dev/null ||
+    fail "the dump and the preview did not overlap: $(jq -c '[.op, .start, .end]' "$AC_LOG")"
+stop_server conc
+
 echo "syncCmd -> asyncCmd: error 110012, taskStatus -4, an HTTP timeout, the server's own limit;"
 echo "a pad the service says is gone (110028)"
 start_ac slow --fault '{"op":"syncCmd","code":110012,"match":"uiautomator dump"}' \

@@ -194,6 +194,7 @@ class State:
             return self.n
 
     def log(self, entry):
+        entry.setdefault("end", time.time())
         if not self.args.log:
             return
         with self.lock:
@@ -331,7 +332,8 @@ class Handler(BaseHTTPRequestHandler):
         op = state.paths.get(rel) if rel is not None else None
         headers = {k.lower(): ("<redacted>" if k.lower() == "authorization" else v)
                    for k, v in self.headers.items()}
-        entry = {"n": n, "method": "POST", "path": path, "op": op, "headers": headers}
+        entry = {"n": n, "method": "POST", "path": path, "op": op, "headers": headers,
+                 "start": time.time()}
         try:
             body = json.loads(raw.decode("utf-8")) if raw else {}
         except ValueError:
