@@ -62,6 +62,9 @@ struct run {
     tl_buf view_listing;   /* --vision: the listing in the image's pixels */
     tl_buf image_url;      /* --vision: the frame as a data: URL */
     bool shot_fresh;       /* obs.screenshot is of the screen in ui (fetched with the tree) */
+    tl_buf indexed_tree;   /* the bytes ui was parsed from (swapped with obs.tree, not copied) */
+    int32_t indexed_w, indexed_h; /* and the display size they were parsed with */
+    bool indexed;                 /* ui, listing and screen hash are of indexed_tree */
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -151,18 +154,42 @@ static void finish(struct run *r, int code, const char *status, bool success, co
 
 static bool wants_screenshots(const struct run *r);
 
+/* The tree just fetched is byte for byte the one indexed last, at the same display size. */
+static bool same_tree(const struct run *r)
+{
+    return r->indexed && r->obs.tree.len == r->indexed_tree.len &&
+           r->obs.display_w == r->indexed_w && r->obs.display_h == r->indexed_h &&
+           (r->obs.tree.len == 0 ||
+            memcmp(r->obs.tree.data, r->indexed_tree.data, r->obs.tree.len) == 0);
+}
+
 /*
  * Observe and index the screen; write its listing (the prompt shows it) and hash it with the
  * foreground package: what "the screen changed" means for settling and stuck detection.
+ * A tree identical to the one indexed last (the confirming poll of a screen that holds) keeps
+ * the index, the listing and the hash: the parse, the larger part of a step's own cost, is
+ * skipped. The bytes indexed are kept by swapping buffers, never copied.
  */
 static int observe_tree(struct run *r, bool with_shot, tl_error *err)
 {
     with_shot = with_shot && wants_screenshots(r);
-    int rc = tl_observe(r->drv, with_shot ? TL_OBSERVE_SCREENSHOT : 0, &r->cfg->ui_opts, &r->obs,
-                        r->ui, err);
+    int rc = tl_driver_observe(r->drv, TL_OBSERVE_TREE | (with_shot ? TL_OBSERVE_SCREENSHOT : 0),
+                               &r->obs, err);
     r->shot_fresh = rc == TL_OK && with_shot && r->obs.screenshot.len > 0;
     if (rc)
         return rc;
+    if (same_tree(r))
+        return TL_OK;
+    r->indexed = false;
+    rc = tl_observe_index(r->drv, &r->cfg->ui_opts, &r->obs, r->ui, err);
+    if (rc)
+        return rc;
+    tl_buf held = r->indexed_tree;
+    r->indexed_tree = r->obs.tree;
+    r->obs.tree = held;
+    r->indexed_w = r->obs.display_w;
+    r->indexed_h = r->obs.display_h;
+    r->indexed = true;
     tl_buf_clear(&r->listing);
     if (tl_ui_listing(r->ui, &r->listing) != TL_OK)
         return tl_error_set(err, TL_ENOMEM, "out of memory writing the listing");
@@ -1007,6 +1034,7 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
     tl_buf_init(&r.listing, 0);
     tl_buf_init(&r.view_listing, 0);
     tl_buf_init(&r.image_url, 0);
+    tl_buf_init(&r.indexed_tree, (size_t)64 << 20); /* the cap of obs.tree: they swap */
     tl_vision_frame_init(&r.frame);
     tl_observation_init(&r.obs);
     r.ui = tl_ui_new();
@@ -1053,6 +1081,7 @@ int tl_run(tl_driver *drv, tl_llm *llm, const tl_run_config *cfg, tl_run_result 
     tl_buf_dispose(&r.listing);
     tl_buf_dispose(&r.view_listing);
     tl_buf_dispose(&r.image_url);
+    tl_buf_dispose(&r.indexed_tree);
     tl_vision_frame_dispose(&r.frame);
     tl_observation_dispose(&r.obs);
     tl_ui_free(r.ui);

@@ -20,4 +20,12 @@
 int tl_observe(tl_driver *drv, unsigned what, const tl_ui_options *base, tl_observation *obs,
                tl_ui *ui, tl_error *err);
 
+/**
+ * The indexing half of tl_observe(): parse obs->tree (with the observation's display size)
+ * into `ui`. @return TL_OK; TL_EBADRESP naming the driver when the tree cannot be parsed;
+ *         TL_ENOMEM.
+ */
+int tl_observe_index(const tl_driver *drv, const tl_ui_options *base, const tl_observation *obs,
+                     tl_ui *ui, tl_error *err);
+
 #endif

@@ -6,8 +6,10 @@
  * in the cassette (SHA-256 of the request), parses the reply, validates the action against the
  * index and "performs" it, settles (one more observation) and records the step.
  *
- * The device is a driver that hands back the tree's bytes at once and accepts every action;
- * the time spent inside it is measured and subtracted, so the figure is the runtime's work.
+ * The device is a driver that hands back the tree's bytes at once (alternately with a trailing
+ * space, so that no observation repeats the one before and every step parses its screen) and
+ * accepts every action; the time spent inside it is measured and subtracted, so the figure is
+ * the runtime's work.
  * The cassette is recorded first against a scripted local HTTP server (tests/support/fake_http)
  * answering tap [N] on tappable listed elements, then done.
  *
@@ -58,6 +60,7 @@ struct fixed {
     const tl_buf *tree;
     double inside_us; /* time spent in this driver */
     long calls;
+    long observations;
 };
 
 static int fixed_observe(tl_driver *d, unsigned what, tl_observation *out, tl_error *err)
@@ -66,8 +69,12 @@ static int fixed_observe(tl_driver *d, unsigned what, tl_observation *out, tl_er
     double t0 = now_us();
     int rc = TL_OK;
     if (what & TL_OBSERVE_TREE) {
+        /* Every observation differs from the one before (a trailing space, every other time),
+         * as after an action: each step parses its screen, none reuses the last index. */
         tl_buf_clear(&out->tree);
         rc = tl_buf_append(&out->tree, f->tree->data, f->tree->len);
+        if (rc == TL_OK && f->observations++ % 2)
+            rc = tl_buf_putc(&out->tree, ' ');
     }
     f->inside_us += now_us() - t0;
     f->calls++;
