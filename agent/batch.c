@@ -227,22 +227,33 @@ void tl_batch_slug(char *out, size_t size, size_t number, size_t total, const ch
     int width = 2;
     for (size_t t = total; t >= 100; t /= 10)
         width++;
-    char slug[SLUG_MAX + 1];
+    char slug[SLUG_MAX + 2];
     size_t n = 0;
     bool dash = false;
-    for (const char *p = goal ? goal : ""; *p && n < SLUG_MAX; p++) {
+    /* one character past the limit tells whether the cut falls inside a word */
+    for (const char *p = goal ? goal : ""; *p && n <= SLUG_MAX; p++) {
         char c = *p;
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
         if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-            if (dash && n > 0 && n + 1 < SLUG_MAX)
+            if (dash && n > 0)
                 slug[n++] = '-';
             dash = false;
-            slug[n++] = c;
+            if (n <= SLUG_MAX)
+                slug[n++] = c;
         } else {
             dash = true;
         }
     }
+    if (n > SLUG_MAX) { /* cut at the last whole word that fits, if there is one */
+        size_t cut = SLUG_MAX;
+        bool mid_word = slug[SLUG_MAX] != '-';
+        while (mid_word && cut > 0 && slug[cut] != '-')
+            cut--;
+        n = cut > 0 ? cut : SLUG_MAX;
+    }
+    while (n > 0 && slug[n - 1] == '-')
+        n--;
     slug[n] = '\0';
     snprintf(out, size, "%0*zu-%s", width, number, n ? slug : "goal");
 }

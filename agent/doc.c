@@ -34,6 +34,10 @@ static void node_free(tl_doc_node *n)
     size_t count = n->kind == TL_DOC_MAP ? 2 * n->n : n->n;
     for (size_t i = 0; i < count; i++)
         node_free(n->items[i]); /* depth is bounded by TL_DOC_MAX_DEPTH */
+    /* a mapping cut short by an error may hold a key without its value in items[2n] (attach()
+     * always leaves that slot allocated) */
+    if (n->kind == TL_DOC_MAP && n->items)
+        node_free(n->items[count]);
     free(n->items);
     free(n->text);
     free(n);

@@ -391,6 +391,7 @@ def main(argv):
     args = ap.parse_args(argv)
     parent = os.getppid()
     state = State(args)
+    ThreadingHTTPServer.request_queue_size = 1024  # many clients connect at once (batch)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.state = state
