@@ -116,9 +116,10 @@ static bool tag_ok(const yaml_char_t *tag, bool *str)
 static int attach(builder *b, tl_doc_node *n, tl_error *err)
 {
     if (++b->nodes > TL_DOC_MAX_NODES) {
+        int line = n->line, col = n->col;
         node_free(n);
-        return err_at(b->doc, n ? n->line : 0, n ? n->col : 0, err,
-                      "the document has more than %d nodes", TL_DOC_MAX_NODES);
+        return err_at(b->doc, line, col, err, "the document has more than %d nodes",
+                      TL_DOC_MAX_NODES);
     }
     if (b->depth == 0) {
         b->root = n;

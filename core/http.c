@@ -932,13 +932,13 @@ static int throttle_enter(tl_http_throttle *t, tl_http *h, const call *c)
             wait = limit - now;
         throttle_wait(t, wait);
     }
+    if (waited)
+        t->waits++;
     if (rc == TL_OK) {
         t->in_flight++;
         if (t->in_flight > t->peak)
             t->peak = t->in_flight;
         t->attempts++;
-        if (waited)
-            t->waits++;
     }
     pthread_mutex_unlock(&t->mu);
     return rc;

@@ -63,7 +63,8 @@ typedef struct tl_http_throttle tl_http_throttle;
 typedef struct tl_http_throttle_stats {
     int peak_in_flight; /**< most attempts in flight at once */
     long attempts;      /**< attempts let through */
-    long waits;         /**< attempts that had to wait (no slot, or a pause) */
+    long waits;         /**< attempts that had to wait (no slot, or a pause), with those that
+                             gave up waiting */
     long pauses;        /**< 429 answers that started or extended the shared pause */
 } tl_http_throttle_stats;
 
