@@ -227,7 +227,7 @@ void tl_batch_slug(char *out, size_t size, size_t number, size_t total, const ch
     int width = 2;
     for (size_t t = total; t >= 100; t /= 10)
         width++;
-    char slug[SLUG_MAX + 2];
+    char slug[SLUG_MAX + 2] = "";
     size_t n = 0;
     bool dash = false;
     /* one character past the limit tells whether the cut falls inside a word */
