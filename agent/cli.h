@@ -32,6 +32,8 @@ extern const struct tl_command tl_cmd_run;
 extern const struct tl_command tl_cmd_observe;
 extern const struct tl_command tl_cmd_act;
 extern const struct tl_command tl_cmd_devices;
+extern const struct tl_command tl_cmd_batch;
+extern const struct tl_command tl_cmd_report;
 
 /** Entry point of the binary. @return the process exit code. */
 int tl_cli_main(int argc, char **argv);

@@ -15,17 +15,12 @@
 
 #include "agent/cli.h"
 #include "agent/loop.h"
+#include "agent/runopts.h"
 #include "core/fs.h"
 #include "core/http.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/str.h"
-
-#define DEFAULT_LLM_URL   "http://127.0.0.1:8080/v1"
-#define DEFAULT_MODEL     "gpt-4o-mini"
-#define DEFAULT_MAX_STEPS 30
-#define DEFAULT_TIMEOUT_S 600
-#define SCHEMA_MAX_BYTES  ((size_t)1 << 20)
 
 static volatile sig_atomic_t interrupted;
 
@@ -73,121 +68,9 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-struct run_opts {
-    const struct tl_command *cmd;
-    const char *llm_url, *model, *out, *record, *replay, *schema, *prompts;
-    long max_steps, timeout_s;
-    long settle_max_ms, settle_window_ms; /* -1: not given */
-    bool no_trace;
-    bool vision, marks_set;
-    tl_vision_options vision_opts;
-};
-
-enum {
-    OPT_LLM_URL = 512,
-    OPT_MODEL,
-    OPT_MAX_STEPS,
-    OPT_TIMEOUT,
-    OPT_OUT,
-    OPT_NO_TRACE,
-    OPT_RECORD,
-    OPT_REPLAY,
-    OPT_SCHEMA,
-    OPT_PROMPTS,
-    OPT_VISION,
-    OPT_MARKS,
-    OPT_NO_MARKS,
-    OPT_IMAGE_MAX,
-    OPT_IMAGE_FORMAT,
-    OPT_IMAGE_QUALITY,
-    OPT_SETTLE_MAX,
-    OPT_SETTLE_WINDOW,
-};
-
-#define SETTLE_MAX_LIMIT_MS    60000 /* --settle-max at most */
-#define SETTLE_WINDOW_LIMIT_MS 10000 /* --settle-window at most */
-
 static bool handle(int c, const char *arg, void *payload)
 {
-    struct run_opts *o = payload;
-    switch (c) {
-    case OPT_LLM_URL: o->llm_url = arg; return true;
-    case OPT_MODEL: o->model = arg; return true;
-    case OPT_OUT: o->out = arg; return true;
-    case OPT_NO_TRACE: o->no_trace = true; return true;
-    case OPT_RECORD: o->record = arg; return true;
-    case OPT_REPLAY: o->replay = arg; return true;
-    case OPT_SCHEMA: o->schema = arg; return true;
-    case OPT_PROMPTS: o->prompts = arg; return true;
-    case OPT_VISION: o->vision = true; return true;
-    case OPT_MARKS:
-    case OPT_NO_MARKS:
-        o->vision_opts.no_marks = c == OPT_NO_MARKS;
-        o->marks_set = true;
-        return true;
-    case OPT_IMAGE_MAX: {
-        long v;
-        if (!tl_cli_parse_long(arg, 64, 8192, &v)) {
-            tl_cli_usage(o->cmd, "--image-max takes a size in pixels (64..8192), not '%s'", arg);
-            return false;
-        }
-        o->vision_opts.max_side = (int)v;
-        return true;
-    }
-    case OPT_IMAGE_QUALITY: {
-        long v;
-        if (!tl_cli_parse_long(arg, 1, 100, &v)) {
-            tl_cli_usage(o->cmd, "--image-quality takes a JPEG quality (1..100), not '%s'", arg);
-            return false;
-        }
-        o->vision_opts.quality = (int)v;
-        return true;
-    }
-    case OPT_IMAGE_FORMAT:
-        if (strcmp(arg, "jpeg") == 0 || strcmp(arg, "jpg") == 0) {
-            o->vision_opts.format = TL_IMAGE_JPEG;
-        } else if (strcmp(arg, "png") == 0) {
-            o->vision_opts.format = TL_IMAGE_PNG;
-        } else {
-            tl_cli_usage(o->cmd, "--image-format takes jpeg or png, not '%s'", arg);
-            return false;
-        }
-        return true;
-    case OPT_MAX_STEPS:
-        if (!tl_cli_parse_long(arg, 1, 10000, &o->max_steps)) {
-            tl_cli_usage(o->cmd, "--max-steps takes a number of steps (1..10000), not '%s'", arg);
-            return false;
-        }
-        return true;
-    case OPT_TIMEOUT:
-        if (!tl_cli_parse_long(arg, 1, 7 * 86400, &o->timeout_s)) {
-            tl_cli_usage(o->cmd, "--timeout takes seconds (1..604800), not '%s'", arg);
-            return false;
-        }
-        return true;
-    case OPT_SETTLE_MAX:
-        if (!tl_cli_parse_long(arg, 0, SETTLE_MAX_LIMIT_MS, &o->settle_max_ms)) {
-            tl_cli_usage(o->cmd,
-                         "--settle-max takes milliseconds (0..%d; 0: do not wait), not '%s'",
-                         SETTLE_MAX_LIMIT_MS, arg);
-            return false;
-        }
-        return true;
-    case OPT_SETTLE_WINDOW:
-        if (!tl_cli_parse_long(arg, 0, SETTLE_WINDOW_LIMIT_MS, &o->settle_window_ms)) {
-            tl_cli_usage(o->cmd, "--settle-window takes milliseconds (0..%d), not '%s'",
-                         SETTLE_WINDOW_LIMIT_MS, arg);
-            return false;
-        }
-        return true;
-    default: return false;
-    }
-}
-
-static const char *env_or(const char *name, const char *fallback)
-{
-    const char *v = getenv(name);
-    return v && v[0] ? v : fallback;
+    return tl_runopts_opt(payload, c, arg) > 0;
 }
 
 /* taploop-runs/<UTC time>-<device>, the device made safe for a file name. */
@@ -210,17 +93,6 @@ static void default_out_dir(const char *device, char *out, size_t size)
     /* two runs in the same second on the same device: add a counter */
     for (int i = 2; access(out, F_OK) == 0 && i < 1000; i++)
         snprintf(out, size, "taploop-runs/%s-%s-%d", stamp, safe, i);
-}
-
-static int load_schema(const char *path, tl_schema **out, tl_error *err)
-{
-    tl_buf text;
-    tl_buf_init(&text, SCHEMA_MAX_BYTES);
-    int rc = tl_file_read(&text, path, SCHEMA_MAX_BYTES, err);
-    if (rc == TL_OK)
-        rc = tl_schema_load(out, text.data ? text.data : "", text.len, path, err);
-    tl_buf_dispose(&text);
-    return rc;
 }
 
 /* Print the result: the JSON object with --json, else one line; the trajectory on stderr. */
@@ -280,33 +152,13 @@ static char *join_args(int argc, char **argv)
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"llm-url", required_argument, NULL, OPT_LLM_URL},
-        {"model", required_argument, NULL, OPT_MODEL},
-        {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
-        {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"out", required_argument, NULL, OPT_OUT},
-        {"no-trace", no_argument, NULL, OPT_NO_TRACE},
-        {"record", required_argument, NULL, OPT_RECORD},
-        {"replay", required_argument, NULL, OPT_REPLAY},
-        {"output-schema", required_argument, NULL, OPT_SCHEMA},
-        {"prompts", required_argument, NULL, OPT_PROMPTS},
-        {"vision", no_argument, NULL, OPT_VISION},
-        {"marks", no_argument, NULL, OPT_MARKS},
-        {"no-marks", no_argument, NULL, OPT_NO_MARKS},
-        {"image-max", required_argument, NULL, OPT_IMAGE_MAX},
-        {"image-format", required_argument, NULL, OPT_IMAGE_FORMAT},
-        {"image-quality", required_argument, NULL, OPT_IMAGE_QUALITY},
-        {"settle-max", required_argument, NULL, OPT_SETTLE_MAX},
-        {"settle-window", required_argument, NULL, OPT_SETTLE_WINDOW},
+        TL_RUNOPTS_OPTIONS,
         TL_CLI_COMMON_OPTIONS,
     };
     struct tl_cli_common co;
     tl_cli_common_init(&co);
-    struct run_opts o = {.cmd = &tl_cmd_run,
-                         .max_steps = DEFAULT_MAX_STEPS,
-                         .timeout_s = DEFAULT_TIMEOUT_S,
-                         .settle_max_ms = -1,
-                         .settle_window_ms = -1};
+    tl_runopts o;
+    tl_runopts_init(&o, &tl_cmd_run);
     int first;
     int ex = tl_cli_parse(&tl_cmd_run, argc, argv, opts, &co, handle, &o, &first);
     if (ex >= 0)
@@ -314,23 +166,9 @@ static int run(int argc, char **argv)
     if (first >= argc)
         return tl_cli_usage(&tl_cmd_run, "what is the goal? e.g. taploop run \"Turn on Dark "
                                          "theme\"");
-    if (o.record && o.replay)
-        return tl_cli_usage(&tl_cmd_run, "--record and --replay exclude each other");
-    if (o.no_trace && o.out)
-        return tl_cli_usage(&tl_cmd_run, "--no-trace and --out exclude each other");
-    if (!o.vision &&
-        (o.marks_set || o.vision_opts.max_side || o.vision_opts.format || o.vision_opts.quality))
-        return tl_cli_usage(&tl_cmd_run, "--marks, --no-marks and --image-* need --vision");
-    /* a window longer than the bound could never pass: every step would wait the whole bound */
-    long settle_max = o.settle_max_ms >= 0 ? o.settle_max_ms : TL_RUN_SETTLE_MAX_MS;
-    long settle_window = o.settle_window_ms >= 0 ? o.settle_window_ms : TL_RUN_SETTLE_WINDOW_MS;
-    if (settle_max > 0 && settle_window > settle_max)
-        return tl_cli_usage(
-            &tl_cmd_run,
-            "the settle window (%ld ms) is longer than the settle bound (%ld ms%s): "
-            "the screen could never settle; lower --settle-window or raise "
-            "--settle-max",
-            settle_window, settle_max, o.settle_max_ms >= 0 ? "" : ", the default");
+    ex = tl_runopts_check(&o);
+    if (ex >= 0)
+        return ex;
 
     tl_error err;
     tl_error_clear(&err);
@@ -338,45 +176,24 @@ static int run(int argc, char **argv)
     if (rc)
         return tl_cli_fail(&err);
     char *goal = join_args(argc - first, argv + first);
-    tl_prompts prompts = {0};
-    tl_schema *schema = NULL;
+    tl_runenv env;
     tl_driver *drv = NULL;
     tl_llm *llm = NULL;
     tl_cassette *cassette = NULL;
     tl_run_result res = {0};
     int code;
-    tl_run_config cfg = {
-        .goal = goal,
-        .max_steps = (int)o.max_steps,
-        .timeout_ms = o.timeout_s * 1000,
-        .cancel = &interrupted,
-        .vision = o.vision,
-        .vision_opts = o.vision_opts,
-        /* the config's 0 means "the default"; "none" is negative there */
-        .settle_max_ms = settle_max ? settle_max : -1,
-        .settle_window_ms = settle_window ? settle_window : -1,
-    };
-    const char *llm_url = o.llm_url ? o.llm_url : env_or("OPENAI_BASE_URL", DEFAULT_LLM_URL);
-    cfg.model = o.model ? o.model : env_or("TAPLOOP_MODEL", DEFAULT_MODEL);
 
-    if (!goal)
+    if (!goal) {
+        memset(&env, 0, sizeof(env));
         rc = tl_error_set(&err, TL_ENOMEM, "out of memory");
-    /* bad files (TL_EIO, TL_EPARSE) are configuration errors: exit 2 by the status table */
-    if (rc == TL_OK && (rc = tl_cli_ui_options(&cfg.ui_opts, &err)) == TL_OK)
-        rc = tl_prompts_load(&prompts, o.prompts, &err);
-    cfg.prompts = &prompts;
-    if (rc == TL_OK && o.schema && (rc = load_schema(o.schema, &schema, &err)) == TL_OK)
-        cfg.output_schema = schema;
-    if (rc == TL_OK && o.replay)
-        rc = tl_cassette_open_replay(&cassette, o.replay, &err);
-    if (rc == TL_OK && o.record) {
-        char comment[512], url[256];
-        tl_http_redact_url(llm_url, url, sizeof(url));
-        snprintf(comment, sizeof(comment),
-                 "recorded by taploop %s: goal \"%.200s\", model %s, endpoint %s", TAPLOOP_VERSION,
-                 goal, cfg.model, url);
-        rc = tl_cassette_open_record(&cassette, o.record, comment, &err);
+    } else {
+        rc = tl_runenv_init(&env, &o, &interrupted, &err);
     }
+    tl_run_config cfg = env.base;
+    cfg.goal = goal;
+    if (rc == TL_OK && (o.replay || o.record))
+        rc = tl_runenv_cassette(&env, &cassette, o.record ? o.record : o.replay, o.record != NULL,
+                                goal, &err);
     if (rc == TL_OK)
         rc = tl_http_global_init(&err);
     if (rc) {
@@ -396,12 +213,7 @@ static int run(int argc, char **argv)
     else
         leftover_len = 0;
     if (rc == TL_OK) {
-        tl_llm_config lcfg = {
-            .base_url = llm_url,
-            .api_key = getenv("OPENAI_API_KEY"),
-            .model = cfg.model,
-        };
-        llm = tl_llm_new(&lcfg, &interrupted, &err);
+        llm = tl_runenv_llm(&env, &interrupted, NULL, &err);
         if (!llm)
             rc = err.code ? err.code : TL_ENOMEM;
         else
@@ -435,8 +247,7 @@ done:
     tl_cassette_close(cassette);
     tl_driver_close(drv); /* on every path: a provisioned device is terminated here */
     leftover_len = 0;
-    tl_schema_free(schema);
-    tl_prompts_dispose(&prompts);
+    tl_runenv_dispose(&env);
     free(goal);
     return code;
 }
@@ -451,9 +262,10 @@ const struct tl_command tl_cmd_run = {
         "or the step or time budget runs out. Progress goes to stderr; the result to stdout.\n"
         "\n"
         "  --llm-url URL        OpenAI-compatible base URL ($OPENAI_BASE_URL; default\n"
-        "                       " DEFAULT_LLM_URL "); requests go to URL/chat/completions;\n"
+        "                       " TL_RUNOPTS_DEFAULT_LLM_URL
+        "); requests go to URL/chat/completions;\n"
         "                       $OPENAI_API_KEY is sent as the bearer key when set\n"
-        "  --model NAME         model name ($TAPLOOP_MODEL; default " DEFAULT_MODEL ")\n"
+        "  --model NAME         model name ($TAPLOOP_MODEL; default " TL_RUNOPTS_DEFAULT_MODEL ")\n"
         "  --max-steps N        step budget (default 30)\n"
         "  --timeout SEC        wall-clock budget (default 600)\n"
         "  --output-schema FILE JSON Schema the final output must satisfy (structured output)\n"

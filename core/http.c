@@ -16,6 +16,14 @@
  * the method, the redacted URL, the cause and the number of attempts; header values and the
  * request body are never formatted anywhere in this file.
  *
+ * Every easy handle is attached to one process-wide share handle (created with libcurl's global
+ * initialisation) holding the DNS and TLS session caches, each guarded by its own mutex.
+ *
+ * A tl_http_throttle is a counting semaphore (mutex + condition variable on the monotonic
+ * clock) plus a "paused until" time: an attempt through it first waits, in slices of SLICE_MS
+ * so that the cancel flag is seen, until a slot is free and the pause is over; a 429 answer
+ * pushes the pause forward for everyone.
+ *
  * Requests that may change something on the server (a body, or POST/PATCH) are retried after a
  * transport failure only when the request never reached the server (connection refused, DNS,
  * send errors): a timeout, a reset or a truncated answer after the request was sent may mean
@@ -28,6 +36,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -291,9 +300,48 @@ void tl_http_response_dispose(tl_http_response *r)
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_OK;
 
+/* The process-wide share handle (DNS and TLS session caches) and one mutex per kind of data
+ * libcurl asks to lock. NULL when it could not be set up: every client then keeps its own. */
+static CURLSH *share;
+static pthread_mutex_t share_locks[CURL_LOCK_DATA_LAST];
+
+static void share_lock(CURL *handle, curl_lock_data data, curl_lock_access access, void *payload)
+{
+    (void)handle;
+    (void)access;
+    (void)payload;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_lock(&share_locks[data]);
+}
+
+static void share_unlock(CURL *handle, curl_lock_data data, void *payload)
+{
+    (void)handle;
+    (void)payload;
+    if ((int)data >= 0 && data < CURL_LOCK_DATA_LAST)
+        pthread_mutex_unlock(&share_locks[data]);
+}
+
 static void global_init_once(void)
 {
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (global_rc != CURLE_OK)
+        return;
+    for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
+        pthread_mutex_init(&share_locks[i], NULL);
+    CURLSH *sh = curl_share_init();
+    if (!sh)
+        return;
+    /* Sharing is an optimisation: a libcurl that refuses an option still works without it. */
+    bool ok = curl_share_setopt(sh, CURLSHOPT_LOCKFUNC, share_lock) == CURLSHE_OK &&
+              curl_share_setopt(sh, CURLSHOPT_UNLOCKFUNC, share_unlock) == CURLSHE_OK &&
+              curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) == CURLSHE_OK;
+    if (ok)
+        curl_share_setopt(sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    if (ok)
+        share = sh;
+    else
+        curl_share_cleanup(sh);
 }
 
 int tl_http_global_init(tl_error *err)
@@ -430,6 +478,8 @@ static CURLcode configure(tl_http *h, const tl_http_request *req, const call *c,
     SET(CURLOPT_FOLLOWLOCATION, 0L);
     SET(CURLOPT_ACCEPT_ENCODING, "");
     SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    if (share)
+        SET(CURLOPT_SHARE, share);
     /* curl_off_t is 64-bit wherever libcurl builds; a cap beyond that is no cap. */
     curl_off_t max_file =
         (curl_off_t)(c->max_response < (size_t)INT64_MAX ? c->max_response : (size_t)INT64_MAX);
@@ -779,6 +829,137 @@ static int fail(const call *c, const outcome *o, int attempts, tl_error *err)
                         c->url, o->code == TL_ECANCELED ? "canceled" : o->cause, attempts, plural);
 }
 
+/* ---- throttles ------------------------------------------------------------------------------ */
+
+struct tl_http_throttle {
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* signalled when a slot frees or the pause changes */
+    int max;           /* 0: no cap */
+    int in_flight, peak;
+    long long pause_until; /* tl_now_ms() time before which no attempt starts */
+    long attempts, waits, pauses;
+};
+
+tl_http_throttle *tl_http_throttle_new(int max_in_flight, tl_error *err)
+{
+    if (max_in_flight < 0) {
+        tl_error_set(err, TL_EUSAGE, "a throttle's cap must be 0 (none) or more, not %d",
+                     max_in_flight);
+        return NULL;
+    }
+    tl_http_throttle *t = calloc(1, sizeof(*t));
+    if (!t) {
+        tl_error_set(err, TL_ENOMEM, "out of memory creating an HTTP throttle");
+        return NULL;
+    }
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc != 0) {
+        free(t);
+        tl_error_set(err, TL_ENOMEM, "out of memory creating an HTTP throttle");
+        return NULL;
+    }
+    pthread_mutex_init(&t->mu, NULL);
+    t->max = max_in_flight;
+    return t;
+}
+
+void tl_http_throttle_free(tl_http_throttle *t)
+{
+    if (!t)
+        return;
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+    free(t);
+}
+
+void tl_http_throttle_stats_get(tl_http_throttle *t, tl_http_throttle_stats *out)
+{
+    pthread_mutex_lock(&t->mu);
+    out->peak_in_flight = t->peak;
+    out->attempts = t->attempts;
+    out->waits = t->waits;
+    out->pauses = t->pauses;
+    pthread_mutex_unlock(&t->mu);
+}
+
+/* Wait on the throttle's condition variable at most `ms` milliseconds (mutex held). */
+static void throttle_wait(tl_http_throttle *t, long long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+}
+
+/* Take a slot for one attempt: wait until one is free and the shared pause is over.
+ * @return TL_OK (the slot is taken), TL_ECANCELED, or TL_ETIMEOUT when the request's deadline
+ * would pass first. */
+static int throttle_enter(tl_http_throttle *t, tl_http *h, const call *c)
+{
+    long long limit =
+        c->deadline_ms > 0 ? c->start_ms + c->deadline_ms - MIN_ATTEMPT_MS : LLONG_MAX;
+    int rc = TL_OK;
+    bool waited = false;
+    pthread_mutex_lock(&t->mu);
+    for (;;) {
+        long long now = tl_now_ms();
+        bool paused = now < t->pause_until;
+        bool full = t->max > 0 && t->in_flight >= t->max;
+        if (!paused && !full)
+            break;
+        if (canceled(h)) {
+            rc = TL_ECANCELED;
+            break;
+        }
+        if (now >= limit) {
+            rc = TL_ETIMEOUT;
+            break;
+        }
+        waited = true;
+        long long wait = SLICE_MS;
+        if (paused && !full && t->pause_until - now < wait)
+            wait = t->pause_until - now;
+        if (limit - now < wait)
+            wait = limit - now;
+        throttle_wait(t, wait);
+    }
+    if (waited)
+        t->waits++;
+    if (rc == TL_OK) {
+        t->in_flight++;
+        if (t->in_flight > t->peak)
+            t->peak = t->in_flight;
+        t->attempts++;
+    }
+    pthread_mutex_unlock(&t->mu);
+    return rc;
+}
+
+/* Give the slot back; pause_ms >= 0 (a 429 answer) pauses every request that long from now. */
+static void throttle_leave(tl_http_throttle *t, long pause_ms)
+{
+    pthread_mutex_lock(&t->mu);
+    t->in_flight--;
+    if (pause_ms >= 0) {
+        long long until = tl_now_ms() + pause_ms;
+        if (until > t->pause_until) {
+            t->pause_until = until;
+            t->pauses++;
+        }
+    }
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
 int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp, tl_error *err)
 {
     if (!h || !req || !req->url || !resp)
@@ -823,6 +1004,26 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
             if (left < attempt_ms)
                 attempt_ms = left;
         }
+        if (req->throttle) {
+            int g = throttle_enter(req->throttle, h, &c);
+            if (g == TL_ECANCELED) {
+                o.code = TL_ECANCELED;
+                break;
+            }
+            if (g == TL_ETIMEOUT) {
+                if (resp->attempts == 0)
+                    snprintf(o.cause, sizeof(o.cause),
+                             "no attempt made: waiting for a free slot or for the end of the "
+                             "endpoint's rate-limit pause (429)");
+                o.deadline = true;
+                break;
+            }
+            if (c.deadline_ms > 0) { /* the wait used some of the deadline */
+                long left = (long)(c.deadline_ms - (tl_now_ms() - c.start_ms));
+                if (left < attempt_ms)
+                    attempt_ms = left > 1 ? left : 1;
+            }
+        }
         long connect_ms = c.connect_timeout_ms < attempt_ms ? c.connect_timeout_ms : attempt_ms;
         curl_easy_setopt(h->easy, CURLOPT_TIMEOUT_MS, attempt_ms);
         curl_easy_setopt(h->easy, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
@@ -835,6 +1036,10 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
         long long t0 = tl_now_ms();
         CURLcode cc = run_transfer(h);
         classify(h, &c, cc, &x, attempt_ms, &o);
+        if (req->throttle)
+            throttle_leave(req->throttle,
+                           o.status == 429 ? backoff_wait(h, &c, resp->attempts, o.retry_after_ms)
+                                           : -1);
         resp->status = o.status;
         copy_content_type(h, resp);
         tl_log(TL_LOG_DEBUG, "http: %s: %s %s: attempt %d of %d: %s (%lld ms)", c.endpoint,

@@ -16,7 +16,14 @@
  * URLs in messages lose any user:password@ part and their query string.
  *
  * A tl_http is used by one thread at a time (it owns one libcurl easy handle, whose connection
- * cache makes successive requests to the same host reuse their connection).
+ * cache makes successive requests to the same host reuse their connection). Every client of
+ * the process shares one libcurl share handle holding the DNS cache and the TLS session cache
+ * (guarded by mutexes), so that hundreds of clients talking to one host resolve it once and
+ * resume TLS sessions instead of doing a full handshake each; connections themselves are not
+ * shared between threads (libcurl does not support that).
+ *
+ * A tl_http_throttle, shared by several clients, caps their concurrent attempts and makes them
+ * all pause when one of them is answered 429 (see below).
  */
 #ifndef TL_HTTP_H
 #define TL_HTTP_H
@@ -36,6 +43,44 @@
 #define TL_HTTP_BACKOFF_MS         500
 #define TL_HTTP_MAX_BACKOFF_MS     30000
 
+/**
+ * A throttle shared by the clients that talk to one endpoint (the LLM clients of a batch).
+ *
+ * - At most max_in_flight attempts are in flight at once across the requests that name it
+ *   (0: no cap); a request waits for a free slot before each attempt, never holding one while
+ *   it sleeps between attempts.
+ * - A shared pause: when an attempt is answered 429, no request through the throttle starts an
+ *   attempt before the Retry-After (or, without one, the request's backoff) has passed, so a
+ *   rate-limited endpoint slows every client down instead of each burning its retries.
+ *
+ * Waiting for the throttle is not an attempt; it ends early with TL_ECANCELED when the
+ * client's cancel flag is set, and with TL_ETIMEOUT when the request's deadline_ms would pass.
+ * Thread-safe. Free it after every request using it has returned.
+ */
+typedef struct tl_http_throttle tl_http_throttle;
+
+/** What a throttle saw, for tests and benchmarks. */
+typedef struct tl_http_throttle_stats {
+    int peak_in_flight; /**< most attempts in flight at once */
+    long attempts;      /**< attempts let through */
+    long waits;         /**< attempts that had to wait (no slot, or a pause), with those that
+                             gave up waiting */
+    long pauses;        /**< 429 answers that started or extended the shared pause */
+} tl_http_throttle_stats;
+
+/**
+ * A throttle allowing max_in_flight attempts at once (0: unlimited; only the shared pause).
+ * Caller frees with tl_http_throttle_free(). @return NULL with err set (TL_ENOMEM, or
+ * TL_EUSAGE for a negative max_in_flight).
+ */
+tl_http_throttle *tl_http_throttle_new(int max_in_flight, tl_error *err);
+
+/** Free a throttle no request uses any more. NULL is accepted. */
+void tl_http_throttle_free(tl_http_throttle *t);
+
+/** Copy the throttle's counters into out. */
+void tl_http_throttle_stats_get(tl_http_throttle *t, tl_http_throttle_stats *out);
+
 /** One request. Zero-initialise, then set what applies. Everything is borrowed. */
 typedef struct tl_http_request {
     const char *method;   /**< "GET", "POST", "PUT", "PATCH", "DELETE"; NULL means GET */
@@ -52,6 +97,7 @@ typedef struct tl_http_request {
     long max_backoff_ms; /**< cap on one wait (also on Retry-After), 0: TL_HTTP_MAX_BACKOFF_MS */
     long deadline_ms;    /**< if > 0: give up (TL_ETIMEOUT) when this much time has passed,
                               waits and attempts included */
+    tl_http_throttle *throttle; /**< shared cap and 429 pause (see above), or NULL */
 } tl_http_request;
 
 /** A response. Initialise with tl_http_response_init(), release with _dispose(). */

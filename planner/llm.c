@@ -132,7 +132,8 @@ struct tl_llm {
     int max_attempts;
     long deadline_ms;
     volatile sig_atomic_t *cancel;
-    tl_http *http; /* created on the first request that needs the network */
+    tl_http *http;              /* created on the first request that needs the network */
+    tl_http_throttle *throttle; /* borrowed, or NULL */
     tl_cassette *cassette;
 };
 
@@ -565,6 +566,7 @@ tl_llm *tl_llm_new(const tl_llm_config *cfg, volatile sig_atomic_t *cancel, tl_e
     l->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 120000;
     l->max_attempts = cfg->max_attempts;
     l->deadline_ms = cfg->deadline_ms;
+    l->throttle = cfg->throttle;
     l->cancel = cancel;
     return l;
 }
@@ -620,6 +622,7 @@ static int send_request(tl_llm *l, const tl_buf *body, tl_http_response *resp, t
         .timeout_ms = l->timeout_ms,
         .max_attempts = l->max_attempts,
         .deadline_ms = l->deadline_ms,
+        .throttle = l->throttle,
     };
     int rc = tl_http_send(l->http, &req, resp, err);
     if (rc == TL_OK) {

@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "core/http.h"
 #include "core/status.h"
 #include "planner/action.h"
 #include "planner/cassette.h"
@@ -102,6 +103,9 @@ typedef struct tl_llm_config {
     long timeout_ms;      /**< one attempt; 0: 120 s */
     int max_attempts;     /**< 0: the HTTP layer's default */
     long deadline_ms;     /**< if > 0, bound on one call, retries included */
+    tl_http_throttle *throttle; /**< borrowed, shared by the clients of a batch: caps their
+                                     concurrent requests (--llm-parallel) and pauses them all
+                                     when the endpoint answers 429; NULL for none */
 } tl_llm_config;
 
 typedef struct tl_llm tl_llm;

@@ -953,3 +953,138 @@ Test(http, check_excerpts)
     check(400, "text/plain", "caf\xc3\xa9 \xff\xfe ok\x1b[31m", NULL, &err);
     cr_assert_not_null(strstr(err.msg, ": caf\xc3\xa9 ?? ok [31m"), "%s", err.msg);
 }
+
+/* ---- throttles: the shared cap and the shared 429 pause -------------------------------------- */
+
+typedef struct throttled {
+    const char *url;
+    tl_http_throttle *t;
+    long deadline_ms;
+    int rc;
+    long elapsed_ms;
+    int attempts;
+    char msg[TL_ERROR_MSG_MAX];
+} throttled;
+
+static void *throttled_send(void *payload)
+{
+    throttled *a = payload;
+    tl_error err;
+    tl_http *h = tl_http_new(NULL, &err);
+    cr_assert_not_null(h);
+    tl_http_response resp;
+    tl_http_response_init(&resp);
+    tl_http_request r = req_for(a->url);
+    r.throttle = a->t;
+    r.deadline_ms = a->deadline_ms;
+    r.max_backoff_ms = 5000;
+    long long t0 = mono_ms();
+    a->rc = tl_http_send(h, &r, &resp, &err);
+    a->elapsed_ms = (long)(mono_ms() - t0);
+    a->attempts = resp.attempts;
+    snprintf(a->msg, sizeof(a->msg), "%s", a->rc ? err.msg : "");
+    tl_http_response_dispose(&resp);
+    tl_http_free(h);
+    return NULL;
+}
+
+Test(http, throttle_caps_requests_in_flight)
+{
+    fake_http_response script[] = {{.status = 200, .body = "ok", .delay_ms = 40}};
+    fake_http *srv = fake_http_start(script, 1);
+    cr_assert_not_null(srv);
+    char url[256];
+    fake_http_url(srv, "/x", url, sizeof(url));
+    tl_error err;
+    tl_http_throttle *t = tl_http_throttle_new(2, &err);
+    cr_assert_not_null(t);
+    throttled a[6];
+    pthread_t th[6];
+    for (int i = 0; i < 6; i++) {
+        a[i] = (throttled){.url = url, .t = t};
+        pthread_create(&th[i], NULL, throttled_send, &a[i]);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(a[i].rc, TL_OK, "%s", a[i].msg);
+    }
+    tl_http_throttle_stats st;
+    tl_http_throttle_stats_get(t, &st);
+    cr_assert_eq(st.attempts, 6);
+    cr_assert(st.peak_in_flight >= 1 && st.peak_in_flight <= 2, "peak %d", st.peak_in_flight);
+    cr_assert_geq(st.waits, 1);
+    cr_assert_eq(st.pauses, 0);
+    tl_http_throttle_free(t);
+    fake_http_stop(srv);
+    cr_assert_null(tl_http_throttle_new(-1, &err));
+    cr_assert_eq(err.code, TL_EUSAGE);
+}
+
+Test(http, throttle_429_pauses_every_client)
+{
+    fake_http_response script[] = {
+        {.status = 429, .headers = "Retry-After: 1\r\n", .body = "slow down"},
+        {.status = 200, .body = "ok"},
+    };
+    fake_http *srv = fake_http_start(script, 2);
+    cr_assert_not_null(srv);
+    char url[256];
+    fake_http_url(srv, "/x", url, sizeof(url));
+    tl_error err;
+    tl_http_throttle *t = tl_http_throttle_new(0, &err);
+    cr_assert_not_null(t);
+    throttled first = {.url = url, .t = t};
+    pthread_t th1, th2, th3;
+    pthread_create(&th1, NULL, throttled_send, &first);
+    struct timespec tick = {0, 5000000};
+    for (int i = 0; i < 200 && fake_http_request_count(srv) < 1; i++)
+        nanosleep(&tick, NULL);
+    struct timespec settle = {0, 50000000};
+    nanosleep(&settle, NULL); /* the 429 has been answered: the pause runs */
+    /* another client starts: it waits for the pause instead of getting its own 429 */
+    throttled second = {.url = url, .t = t};
+    pthread_create(&th2, NULL, throttled_send, &second);
+    /* one whose deadline ends within the pause gives up without an attempt */
+    throttled third = {.url = url, .t = t, .deadline_ms = 200};
+    pthread_create(&th3, NULL, throttled_send, &third);
+    pthread_join(th1, NULL);
+    pthread_join(th2, NULL);
+    pthread_join(th3, NULL);
+    cr_assert_eq(first.rc, TL_OK, "%s", first.msg);
+    cr_assert_eq(first.attempts, 2);
+    cr_assert_eq(second.rc, TL_OK, "%s", second.msg);
+    cr_assert_eq(second.attempts, 1, "the second client made %d attempts", second.attempts);
+    cr_assert_geq(second.elapsed_ms, 700, "the second client did not wait (%ld ms)",
+                  second.elapsed_ms);
+    cr_assert_eq(third.rc, TL_ETIMEOUT);
+    cr_assert_eq(third.attempts, 0);
+    cr_assert(strstr(third.msg, "rate-limit pause"), "%s", third.msg);
+    cr_assert_eq(fake_http_request_count(srv), 3);
+    tl_http_throttle_stats st;
+    tl_http_throttle_stats_get(t, &st);
+    cr_assert_eq(st.pauses, 1);
+    cr_assert_geq(st.waits, 2);
+    tl_http_throttle_free(t);
+    fake_http_stop(srv);
+}
+
+/* Many clients in many threads at once: the shared DNS/TLS cache's locking holds up. */
+Test(http, share_handle_under_threads)
+{
+    fake_http_response script[] = {{.status = 200, .body = "ok"}};
+    fake_http *srv = fake_http_start(script, 1);
+    cr_assert_not_null(srv);
+    char url[256];
+    snprintf(url, sizeof(url), "http://localhost:%d/x", fake_http_port(srv));
+    throttled a[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        a[i] = (throttled){.url = url};
+        pthread_create(&th[i], NULL, throttled_send, &a[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(a[i].rc, TL_OK, "%s", a[i].msg);
+    }
+    fake_http_stop(srv);
+}

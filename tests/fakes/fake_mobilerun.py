@@ -2,7 +2,7 @@
 """A fake Mobilerun REST API for taploop's tests, serving simulated phones.
 
     fake_mobilerun.py --taploop PATH --port-file FILE [--config FILE] [--key KEY] [--log FILE]
-                      [--idle-timeout SEC] [--model FILE]
+                      [--idle-timeout SEC] [--model FILE] [--static] [--latency-ms MS]
 
 Listens on 127.0.0.1 (a free port, written to --port-file once listening) under /v1, like
 https://api.mobilerun.ai/v1, and answers the device endpoints of the Mobilerun API reference
@@ -12,6 +12,9 @@ built binary (`taploop observe --dump -`, `observe --screenshot`, `act ...` with
 exactly as the sim does. Every request is checked against the reference (method, path, query,
 Bearer key, Content-Type, body keys and types); a violation is answered 400/422 and logged.
 Faults (statuses, Retry-After, delays, truncated bodies) come from the config's "faults".
+--static serves every device from one snapshot of a fresh phone (its ui-state and screenshot,
+taken once at start) and acknowledges actions without running anything, after --latency-ms:
+a fast server for many devices (batch tests and benchmarks).
 See tests/fakes/README.md. Python 3 standard library only.
 
 It exits by itself after --idle-timeout seconds without a request (default 30), and as soon as
@@ -293,6 +296,16 @@ class State:
         self.env = {k: v for k, v in os.environ.items()
                     if not k.startswith(("TAPLOOP_", "MOBILERUN_", "OPENAI_"))}
         self.env["XDG_STATE_HOME"] = self.home
+        self.static = None
+        if args.static:
+            snap = Device(0, {"id": "static"})
+            code, tree, err = self.taploop(snap, ["observe", "--dump", "-"])
+            shot = os.path.join(self.home, "static.png")
+            code2, _, err2 = self.taploop(snap, ["observe", "--screenshot", shot])
+            if code or code2:
+                raise SystemExit("fake_mobilerun: --static: %s" % (err or err2))
+            with open(shot, "rb") as f:
+                self.static = (tree, f.read())
 
     def count(self):
         with self.lock:
@@ -571,10 +584,17 @@ class Handler(BaseHTTPRequestHandler):
             return d, Reply(409, problem(409, "device is not ready (state %s)" % d.state))
         return d, None
 
+    def static_wait(self, state):
+        if state.args.latency_ms:
+            time.sleep(state.args.latency_ms / 1000.0)
+
     def act(self, state, device_id, args, tail=()):
         d, r = self.ready_device(state, device_id)
         if r:
             return r
+        if state.static:
+            self.static_wait(state)
+            return Reply(200, {})
         code, _, err = state.taploop(d, ["act"] + list(args), tail)
         if code == 0:
             return Reply(200, {})
@@ -586,6 +606,9 @@ class Handler(BaseHTTPRequestHandler):
         d, r = self.ready_device(state, groups[0])
         if r:
             return r
+        if state.static:
+            self.static_wait(state)
+            return Reply(200, state.static[0])
         code, out, err = state.taploop(d, ["observe", "--dump", "-"])
         if code != 0:
             return Reply(500, problem(500, err))
@@ -595,6 +618,9 @@ class Handler(BaseHTTPRequestHandler):
         d, r = self.ready_device(state, groups[0])
         if r:
             return r
+        if state.static:
+            self.static_wait(state)
+            return Reply(200, state.static[1], "image/png")
         fd, path = tempfile.mkstemp(suffix=".png", dir=state.home)
         os.close(fd)
         try:
@@ -682,6 +708,10 @@ def main(argv):
     ap.add_argument("--key")
     ap.add_argument("--log")
     ap.add_argument("--idle-timeout", type=float, default=30.0)
+    ap.add_argument("--static", action="store_true",
+                    help="serve every device from one snapshot; actions do nothing")
+    ap.add_argument("--latency-ms", type=float, default=0.0,
+                    help="with --static: answer each device call after this many ms")
     ap.add_argument("--model", default=DEFAULT_MODEL,
                     help="the sim model whose apps the phones list (default: the demo phone)")
     args = ap.parse_args(argv)
@@ -696,6 +726,7 @@ def main(argv):
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
+    ThreadingHTTPServer.request_queue_size = 1024  # many clients connect at once (batch)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.state = state

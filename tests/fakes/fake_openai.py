@@ -2,11 +2,12 @@
 """A scripted OpenAI-compatible chat-completions server for taploop's end-to-end tests.
 
     fake_openai.py --script FILE --port-file FILE [--log FILE] [--schema FILE]
-                   [--idle-timeout SEC] [--require-key KEY]
+                   [--idle-timeout SEC] [--require-key KEY] [--delay-ms MS]
 
 Listens on 127.0.0.1 (a free port, written to --port-file once listening) and answers
-POST .../chat/completions from a script of replies, in order. See tests/fakes/README.md for the
-script format. Python 3 standard library, plus jsonschema for --schema.
+POST .../chat/completions from a script of replies, in order, or from rules matched on each
+request's content (order-independent, for concurrent clients). See tests/fakes/README.md for
+the script format. Python 3 standard library, plus jsonschema for --schema.
 
 It exits by itself after --idle-timeout seconds without a request (default 30), and as soon as
 the process that started it dies.
@@ -115,6 +116,66 @@ class Script:
             return None
 
 
+GOAL_LINE = re.compile(r"^Goal: (.*)$", re.M)
+STEP_LINE = re.compile(r"^Step (\d+) of \d+", re.M)
+APP_LINE = re.compile(r"^Current app: (.*?)(?: \(([^()]*)\))?$", re.M)
+
+
+def goal_of(request):
+    """The goal the request is about: the "Goal: ..." line of its user messages, or ""."""
+    for m in request.get("messages") or []:
+        if isinstance(m, dict) and m.get("role") == "user":
+            g = GOAL_LINE.search(text_of(m))
+            if g:
+                return g.group(1)
+    return ""
+
+
+class Rules:
+    """Replies chosen by conditions on each request, not by order: every request is answered
+    by the first rule whose conditions all hold (rules are not consumed, except with "times"),
+    so that concurrent conversations get the same answers whatever their interleaving."""
+
+    def __init__(self, rules):
+        self.rules = rules
+        self.used = [0] * len(rules)
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def holds(rule, request):
+        obs = observation(request)
+        if "goal" in rule and rule["goal"] not in goal_of(request):
+            return False
+        if "step" in rule:
+            m = STEP_LINE.search(obs)
+            if not m or int(m.group(1)) != int(rule["step"]):
+                return False
+        if "app" in rule:
+            m = APP_LINE.search(obs)  # "Label (package)": either names the app
+            if not m or rule["app"] not in (m.group(1), m.group(2)):
+                return False
+        if "listed" in rule and find_listed(obs, rule["listed"]) is None:
+            return False
+        if "not_listed" in rule and find_listed(obs, rule["not_listed"]) is not None:
+            return False
+        if "matches" in rule and not re.search(rule["matches"], obs, re.M):
+            return False
+        return True
+
+    def pick(self, request):
+        with self.lock:
+            for i, rule in enumerate(self.rules):
+                if not isinstance(rule, dict):
+                    return rule
+                if "times" in rule and self.used[i] >= int(rule["times"]):
+                    continue
+                if self.holds(rule, request):
+                    self.used[i] += 1
+                    return rule
+        return {"tool": "done", "args": {"success": False,
+                                         "message": "fake server: no rule matches"}}
+
+
 class State:
     def __init__(self, args):
         self.args = args
@@ -123,10 +184,14 @@ class State:
         self.last_request = time.monotonic()
         with open(args.script, encoding="utf-8") as f:
             doc = json.load(f)
-        replies = doc.get("replies") if isinstance(doc, dict) else doc
-        if not isinstance(replies, list):
-            raise SystemExit("fake_openai: %s: expected {\"replies\": [...]}" % args.script)
-        self.script = Script(replies)
+        if isinstance(doc, dict) and isinstance(doc.get("rules"), list):
+            self.script = Rules(doc["rules"])
+        else:
+            replies = doc.get("replies") if isinstance(doc, dict) else doc
+            if not isinstance(replies, list):
+                raise SystemExit("fake_openai: %s: expected {\"replies\": [...]} or "
+                                 "{\"rules\": [...]}" % args.script)
+            self.script = Script(replies)
         self.validator = None
         if args.schema:
             sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
@@ -292,7 +357,10 @@ class Handler(BaseHTTPRequestHandler):
                     "CreateChatCompletionRequest: " + "; ".join(errs)))
         entry = state.script.pick(request)
         state.log({"n": n, "request": request, "headers": headers, "invalid": False,
-                   "bytes": len(raw), "images": len(images_of(request))})
+                   "bytes": len(raw), "images": len(images_of(request)),
+                   "goal": goal_of(request), "start": time.time()})
+        if state.args.delay_ms:
+            time.sleep(state.args.delay_ms / 1000.0)
         if isinstance(entry, dict) and entry.get("delay_ms"):
             time.sleep(float(entry["delay_ms"]) / 1000.0)
         status, body, extra = answer(n, request, entry)
@@ -318,9 +386,12 @@ def main(argv):
     ap.add_argument("--schema")
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--require-key")
+    ap.add_argument("--delay-ms", type=float, default=0.0,
+                    help="answer every request after this many milliseconds (a fixed latency)")
     args = ap.parse_args(argv)
     parent = os.getppid()
     state = State(args)
+    ThreadingHTTPServer.request_queue_size = 1024  # many clients connect at once (batch)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.state = state
