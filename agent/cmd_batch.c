@@ -10,7 +10,6 @@
  * runner serialises. SIGINT/SIGTERM set the cancel flag every job watches (exit 130 once they
  * have flushed their trajectories and released their devices); a second signal exits at once.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include "agent/cli.h"
 #include "agent/junit.h"
 #include "agent/runopts.h"
+#include "agent/signals.h"
 #include "core/clock.h"
 #include "core/fs.h"
 #include "core/http.h"
@@ -31,30 +31,6 @@
 #define DEFAULT_PARALLEL 8
 #define MESSAGE_SHOWN    160 /* characters of a job's message on its progress line */
 #define REPORT_MAX       ((size_t)256 << 20)
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (interrupted) { /* a second signal: leave now */
-        static const char msg[] = "\ntaploop: exiting at once: running jobs are cut off\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        (void)w;
-        _exit(TL_EXIT_INTR);
-    }
-    interrupted = 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 enum {
     OPT_PARALLEL = TL_RUNOPT__END,
@@ -240,7 +216,7 @@ static int resolve_all(const char *driver, bool wait, char ***out, size_t *n, tl
     *out = NULL;
     *n = 0;
     tl_device_list list = {0};
-    tl_driver_config dcfg = {.cancel = &interrupted, .wait = wait};
+    tl_driver_config dcfg = {.cancel = tl_signals_flag(), .wait = wait};
     int rc = tl_driver_list_devices(driver, &dcfg, &list, err);
     if (rc == TL_OK) {
         char **ids = calloc(list.n ? list.n : 1, sizeof(*ids));
@@ -412,7 +388,7 @@ static int run(int argc, char **argv)
     if (rc == TL_OK)
         rc = tl_http_global_init(&err);
     if (rc == TL_OK)
-        rc = tl_runenv_init(&env, &o.run, &interrupted, &err);
+        rc = tl_runenv_init(&env, &o.run, tl_signals_flag(), &err);
     if (rc == TL_OK && file.all_devices)
         rc = resolve_all(co.driver, co.wait, &all, &n_all, &err);
     if (rc) {
@@ -471,7 +447,7 @@ static int run(int argc, char **argv)
         .record_dir = o.run.record,
         .replay_dir = o.run.replay,
         .throttle = throttle,
-        .cancel = &interrupted,
+        .cancel = tl_signals_flag(),
         .wait = co.wait,
     };
     struct progress pg = {
@@ -500,7 +476,8 @@ static int run(int argc, char **argv)
     }
     char timestamp[32];
     utc_stamp(timestamp, sizeof(timestamp), true);
-    install_signals();
+    tl_signals_install();
+    tl_signals_farewell("\ntaploop: exiting at once: running jobs are cut off\n");
     rc = tl_batch_run(&cfg, jobs, &err);
     if (pg.status_shown)
         write_all(STDERR_FILENO, "\n", 1);

@@ -6,7 +6,6 @@
  * moment, flushes its trajectory and reports `interrupted` (exit 130); a second signal exits at
  * once.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,56 +15,29 @@
 #include "agent/cli.h"
 #include "agent/loop.h"
 #include "agent/runopts.h"
+#include "agent/signals.h"
 #include "core/fs.h"
 #include "core/http.h"
 #include "core/json.h"
 #include "core/log.h"
 #include "core/str.h"
 
-static volatile sig_atomic_t interrupted;
-
 /* What a second signal says before leaving, when a temporary device may be left running (the
- * driver terminates it when the run winds down; leaving at once skips that). Written in normal
- * context, read by the handler: `leftover_len` is set last and cleared first. */
-static char leftover[512];
-static volatile sig_atomic_t leftover_len;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (interrupted) { /* a second signal: leave now */
-        if (leftover_len > 0) {
-            ssize_t w = write(STDERR_FILENO, leftover, (size_t)leftover_len);
-            (void)w;
-        }
-        _exit(TL_EXIT_INTR);
-    }
-    interrupted = 1;
-}
-
-/* Set the second signal's message (NULL id: a device may exist, its id unknown yet). */
+ * driver terminates it when the run winds down; leaving at once skips that). NULL id: a device
+ * may exist, its id unknown yet. */
 static void set_leftover(const char *id)
 {
-    leftover_len = 0;
-    int n = id ? snprintf(leftover, sizeof(leftover),
-                          "taploop: exiting at once: the temporary device %s is NOT terminated: "
-                          "delete it at https://cloud.mobilerun.ai\n",
-                          id)
-               : snprintf(leftover, sizeof(leftover),
-                          "taploop: exiting at once: a temporary device may have been created "
-                          "and left running: check `taploop devices --driver mobilerun`\n");
-    if (n > 0)
-        leftover_len = n < (int)sizeof(leftover) ? n : (int)sizeof(leftover) - 1;
-}
-
-static void install_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    char msg[512];
+    if (id)
+        snprintf(msg, sizeof(msg),
+                 "taploop: exiting at once: the temporary device %s is NOT terminated: delete "
+                 "it at https://cloud.mobilerun.ai\n",
+                 id);
+    else
+        snprintf(msg, sizeof(msg),
+                 "taploop: exiting at once: a temporary device may have been created and left "
+                 "running: check `taploop devices --driver mobilerun`\n");
+    tl_signals_farewell(msg);
 }
 
 static bool handle(int c, const char *arg, void *payload)
@@ -187,7 +159,7 @@ static int run(int argc, char **argv)
         memset(&env, 0, sizeof(env));
         rc = tl_error_set(&err, TL_ENOMEM, "out of memory");
     } else {
-        rc = tl_runenv_init(&env, &o, &interrupted, &err);
+        rc = tl_runenv_init(&env, &o, tl_signals_flag(), &err);
     }
     tl_run_config cfg = env.base;
     cfg.goal = goal;
@@ -201,9 +173,9 @@ static int run(int argc, char **argv)
         goto done;
     }
 
-    install_signals();
+    tl_signals_install();
     tl_driver_config dcfg = {
-        .fresh = true, .cancel = &interrupted, .wait_timeout_ms = (int)(o.timeout_s * 1000)};
+        .fresh = true, .cancel = tl_signals_flag(), .wait_timeout_ms = (int)(o.timeout_s * 1000)};
     tl_cli_driver_config(&co, &dcfg);
     if (co.provision)
         set_leftover(NULL);
@@ -211,9 +183,9 @@ static int run(int argc, char **argv)
     if (rc == TL_OK && co.provision)
         set_leftover(tl_driver_device(drv));
     else
-        leftover_len = 0;
+        tl_signals_farewell(NULL);
     if (rc == TL_OK) {
-        llm = tl_runenv_llm(&env, &interrupted, NULL, &err);
+        llm = tl_runenv_llm(&env, tl_signals_flag(), NULL, &err);
         if (!llm)
             rc = err.code ? err.code : TL_ENOMEM;
         else
@@ -246,7 +218,7 @@ done:
     tl_llm_free(llm);
     tl_cassette_close(cassette);
     tl_driver_close(drv); /* on every path: a provisioned device is terminated here */
-    leftover_len = 0;
+    tl_signals_farewell(NULL);
     tl_runenv_dispose(&env);
     free(goal);
     return code;

@@ -150,7 +150,7 @@ static void copy_printable(char *out, size_t size, const char *s, size_t max)
         out[o] = '\0';
 }
 
-static const char *reason_phrase(long status)
+const char *tl_http_reason(long status)
 {
     switch (status) {
     case 100: return "Continue";
@@ -182,6 +182,7 @@ static const char *reason_phrase(long status)
     case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 423: return "Locked";
     case 425: return "Too Early";
     case 428: return "Precondition Required";
     case 429: return "Too Many Requests";
@@ -206,7 +207,7 @@ static const char *reason_phrase(long status)
 /* "503 Service Unavailable", or "299" for a status without a known phrase. */
 static void format_status(char *out, size_t size, long status)
 {
-    const char *phrase = reason_phrase(status);
+    const char *phrase = tl_http_reason(status);
     snprintf(out, size, "%ld%s%s", status, *phrase ? " " : "", phrase);
 }
 

@@ -155,6 +155,12 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
 int tl_http_check(const tl_http_request *req, const tl_http_response *resp, const char *hint,
                   tl_error *err);
 
+/**
+ * The reason phrase of an HTTP status ("Service Unavailable"), "Server Error" / "Client Error"
+ * for other 5xx / 4xx, "" for anything else. Static string.
+ */
+const char *tl_http_reason(long status);
+
 /** Write `url` without user:password@ and without the query string into out (size bytes). */
 void tl_http_redact_url(const char *url, char *out, size_t size);
 

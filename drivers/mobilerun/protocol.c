@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/http.h"
 #include "core/json.h"
 #include "core/utf8.h"
 
@@ -835,36 +836,6 @@ void tl_mr_parse_problem(const char *body, size_t len, const char *content_type,
     tl_mr_sanitize(out->detail, sizeof(out->detail), text, o, DETAIL_CHARS, secret);
 }
 
-static const char *reason(long status)
-{
-    switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 402: return "Payment Required";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 423: return "Locked";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: break;
-    }
-    if (status >= 500 && status < 600)
-        return "Server Error";
-    if (status >= 400 && status < 500)
-        return "Client Error";
-    return "Unexpected Status";
-}
-
 static bool base_has_v1(const char *base)
 {
     size_t n = base ? strlen(base) : 0;
@@ -968,6 +939,7 @@ int tl_mr_status_error(const tl_mr_call *call, long status, const char *content_
     char path[160];
     tl_mr_sanitize(path, sizeof(path), call->path ? call->path : "",
                    call->path ? strlen(call->path) : 0, 120, call->secret);
-    return tl_error_set(err, code, "mobilerun: %ld %s: %s%s (%s %s)", status, reason(status), why,
-                        server, call->method ? call->method : "GET", path);
+    const char *phrase = tl_http_reason(status);
+    return tl_error_set(err, code, "mobilerun: %ld%s%s: %s%s (%s %s)", status, *phrase ? " " : "",
+                        phrase, why, server, call->method ? call->method : "GET", path);
 }
