@@ -39,14 +39,14 @@ XDG_STATE_HOME="$WORK/sim" "$TAPLOOP" observe --dump - --device sim:bench >"$WOR
 XDG_STATE_HOME="$WORK/sim" "$TAPLOOP" observe --screenshot "$WORK/shot.png" --device sim:bench \
     2>/dev/null
 
-# the largest value of "KEY: N" over the /proc status samples
+# sample PID FILE: one line "threads descriptors" every 0.25 s while PID runs
 sample() {
     pid=$1
     out=$2
     : >"$out"
     while kill -0 "$pid" 2>/dev/null; do
         t=$(awk '/^Threads:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
-        f=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+        f=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
         echo "${t:-0} $f" >>"$out"
         sleep 0.25
     done

@@ -63,11 +63,20 @@ enum ep {
     EP_COUNT
 };
 
-static const char *const ep_names[EP_COUNT] = {
-    "GET /devices",        "GET /devices/{id}",  "GET /devices/{id}/wait", "GET ui-state",
-    "GET screenshot",      "POST tap",           "POST swipe",             "POST global",
-    "keyboard",            "PUT/PATCH apps/{p}", "GET apps/packages",      "other device call",
-    "POST chat/completions", "404"};
+static const char *const ep_names[EP_COUNT] = {"GET /devices",
+                                               "GET /devices/{id}",
+                                               "GET /devices/{id}/wait",
+                                               "GET ui-state",
+                                               "GET screenshot",
+                                               "POST tap",
+                                               "POST swipe",
+                                               "POST global",
+                                               "keyboard",
+                                               "PUT/PATCH apps/{p}",
+                                               "GET apps/packages",
+                                               "other device call",
+                                               "POST chat/completions",
+                                               "404"};
 
 typedef struct conn conn;
 struct conn {
@@ -79,12 +88,12 @@ struct conn {
     size_t in_len, in_cap;
     char head[512]; /* the response's status line and headers */
     size_t head_len;
-    char *body_owned;  /* owned: the response body when it is not a shared one */
-    const char *body;  /* the response body (body_owned or a shared buffer) */
+    char *body_owned; /* owned: the response body when it is not a shared one */
+    const char *body; /* the response body (body_owned or a shared buffer) */
     size_t body_len;
-    size_t sent;       /* of head + body */
-    double due;        /* when the queued response may be sent */
-    conn *next;        /* in a timer queue */
+    size_t sent; /* of head + body */
+    double due;  /* when the queued response may be sent */
+    conn *next;  /* in a timer queue */
 };
 
 typedef struct {
@@ -188,8 +197,8 @@ static void set_response(conn *c, int status, const char *ctype, const char *bod
 {
     const char *reason = status == 200 ? "OK" : status == 404 ? "Not Found" : "Bad Request";
     int n = snprintf(c->head, sizeof(c->head),
-                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-                     status, reason, ctype, len, c->keep_alive ? "" : "Connection: close\r\n");
+                     "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", status,
+                     reason, ctype, len, c->keep_alive ? "" : "Connection: close\r\n");
     c->head_len = (size_t)n;
     free(c->body_owned);
     c->body_owned = owned;
@@ -216,12 +225,13 @@ static char *xasprintf(const char *fmt, ...)
 
 static char *device_info(int n)
 {
-    return xasprintf("{\"id\":\"dev-%04d\",\"name\":\"bench %d\",\"state\":\"ready\","
-                     "\"stateMessage\":\"\",\"type\":\"dedicated_emulated_device\","
-                     "\"streamUrl\":null,\"streamToken\":null,\"apps\":[],"
-                     "\"createdAt\":\"2026-01-01T00:00:00Z\",\"updatedAt\":\"2026-01-01T00:00:00Z\","
-                     "\"assignedAt\":null,\"terminatesAt\":null,\"taskCount\":0}",
-                     n, n);
+    return xasprintf(
+        "{\"id\":\"dev-%04d\",\"name\":\"bench %d\",\"state\":\"ready\","
+        "\"stateMessage\":\"\",\"type\":\"dedicated_emulated_device\","
+        "\"streamUrl\":null,\"streamToken\":null,\"apps\":[],"
+        "\"createdAt\":\"2026-01-01T00:00:00Z\",\"updatedAt\":\"2026-01-01T00:00:00Z\","
+        "\"assignedAt\":null,\"terminatesAt\":null,\"taskCount\":0}",
+        n, n);
 }
 
 static char *device_page(long page, long size)
@@ -336,8 +346,9 @@ static enum ep route(conn *c, const char *method, char *target, const char *body
         size_t idlen = slash ? (size_t)(slash - id) : strlen(id);
         int dev = device_number(id, idlen);
         if (!dev) {
-            set_json(c, 404,
-                     xasprintf("{\"title\":\"Not Found\",\"status\":404,\"detail\":\"no device\"}"));
+            set_json(
+                c, 404,
+                xasprintf("{\"title\":\"Not Found\",\"status\":404,\"detail\":\"no device\"}"));
             return EP_NOT_FOUND;
         }
         const char *rest = slash ? slash : "";
@@ -385,8 +396,7 @@ static enum ep route(conn *c, const char *method, char *target, const char *body
 
 static void want_write(conn *c, bool on)
 {
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u),
-                             .data.ptr = c};
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0u), .data.ptr = c};
     epoll_ctl(S.ep, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
@@ -657,8 +667,8 @@ int main(int argc, char **argv)
         else
             usage();
     }
-    if (!port_file || S.devices < 0 || S.devices > MAX_DEVICES || S.steps < 1 ||
-        S.page_size < 1 || device_ms < 0 || llm_ms < 0)
+    if (!port_file || S.devices < 0 || S.devices > MAX_DEVICES || S.steps < 1 || S.page_size < 1 ||
+        device_ms < 0 || llm_ms < 0)
         usage();
     if (tree) {
         S.tree = read_file(tree, &S.tree_len);
