@@ -203,7 +203,10 @@ static bool tools_cached;
 
 static void tools_build(void)
 {
+    tl_buf_init(&tools_cache, 0);
     tools_cached = tl_action_tools_json(&tools_cache) == TL_OK;
+    if (!tools_cached)
+        tl_buf_dispose(&tools_cache); /* each request then formats its own */
 }
 
 int tl_llm_build_request(const tl_llm *l, const tl_chat *chat, tl_buf *out)
