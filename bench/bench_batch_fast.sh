@@ -36,7 +36,7 @@ trap '[ -z "$FAKE_PID" ] || kill "$FAKE_PID" 2>/dev/null || true; rm -rf "$WORK"
 # one fresh sim phone's ui-state and screenshot, served for every device
 XDG_STATE_HOME="$WORK/sim" "$TAPLOOP" observe --dump - --device sim:bench >"$WORK/tree.json" \
     2>/dev/null
-XDG_STATE_HOME="$WORK/sim" "$TAPLOOP" observe --screenshot "$WORK/shot.png" --device sim:bench \
+XDG_STATE_HOME="$WORK/sim" "$TAPLOOP" observe --screenshot "$WORK/shot.png" --device sim:bench >/dev/null \
     2>/dev/null
 
 # sample PID FILE: one line "threads descriptors" every 0.25 s while PID runs
