@@ -496,7 +496,8 @@ static void *worker(void *payload)
 }
 
 /* Descriptors a running job may hold, with room to spare: 8 measured (a wake-up socket pair in
- * each of three HTTP clients' libcurl multi handles, and the driver's and the LLM's connections). */
+ * each of three HTTP clients' libcurl multi handles, and the driver's and the LLM's connections).
+ */
 #define FDS_PER_WORKER 16
 
 /* Raise the soft limit on open descriptors towards the hard one so that hundreds of workers do
