@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "agent/doc.h"
@@ -494,6 +495,26 @@ static void *worker(void *payload)
     return NULL;
 }
 
+/* Descriptors a running job may hold, with room to spare: 8 measured (a wake-up socket pair in
+ * each of three HTTP clients' libcurl multi handles, and the driver's and the LLM's connections).
+ */
+#define FDS_PER_WORKER 16
+
+/* Raise the soft limit on open descriptors towards the hard one so that hundreds of workers do
+ * not run out at the common soft limit of 1024 (connections then fail and are retried, and a
+ * 200-device batch took 5x its time). Best effort: the limit stays as it was on failure. */
+static void raise_fd_limit(size_t workers)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return;
+    rlim_t want = (rlim_t)workers * FDS_PER_WORKER + 256;
+    if (rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 int tl_batch_run(const tl_batch_config *cfg, tl_batch_job *jobs, tl_error *err)
 {
     size_t total = cfg->n_devices * cfg->n_goals;
@@ -510,6 +531,7 @@ int tl_batch_run(const tl_batch_config *cfg, tl_batch_job *jobs, tl_error *err)
     pthread_t *threads = calloc(n, sizeof(*threads));
     if (!threads)
         return tl_error_set(err, TL_ENOMEM, "out of memory starting the batch");
+    raise_fd_limit(n);
     runner r = {.cfg = cfg, .jobs = jobs};
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.done_cv, NULL);

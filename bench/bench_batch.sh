@@ -10,7 +10,8 @@
 #   env: PARALLEL (default: = devices), STEPS (3), LLM_MS (1000), MR_MS (50)
 #
 # Run it on a Release build. The fakes are Python: at high request rates they, not taploop,
-# limit the throughput (their CPU time is printed too).
+# limit the throughput (their CPU time is printed too). bench_batch_fast.sh measures the same
+# batch against bench/fake_fast (C, epoll, timer latency), which is not the bottleneck.
 set -eu
 BUILD=${1:?usage: bench_batch.sh BUILD_DIR [DEVICES...]}
 shift

@@ -19,6 +19,10 @@
  * Every easy handle is attached to one process-wide share handle (created with libcurl's global
  * initialisation) holding the DNS and TLS session caches, each guarded by its own mutex.
  *
+ * A transfer waits in curl_multi_poll without waking up to look at its cancel flag: one watcher
+ * thread looks at the flags of all transfers in flight every SLICE_MS and wakes the canceled
+ * ones (curl_multi_wakeup), so hundreds of idle transfers cost no CPU.
+ *
  * A tl_http_throttle is a counting semaphore (mutex + condition variable on the monotonic
  * clock) plus a "paused until" time: an attempt through it first waits, in slices of SLICE_MS
  * so that the cancel flag is seen, until a slot is free and the pause is over; a 429 answer
@@ -51,6 +55,10 @@
 /* Longest wait between two looks at the cancel flag. */
 #define SLICE_MS 50
 
+/* Longest wait in curl_multi_poll when the watcher wakes the transfer on cancel (a safety net:
+ * libcurl's own timers still cap each wait). */
+#define WATCHED_POLL_MS 1000
+
 /* Longest Retry-After taken into account (then capped by max_backoff_ms anyway). */
 #define RETRY_AFTER_MAX_S 86400L
 
@@ -71,6 +79,8 @@ struct tl_http {
     volatile sig_atomic_t *cancel;
     uint64_t rng; /* splitmix64 state, for the jitter */
     char errbuf[CURL_ERROR_SIZE];
+    tl_http *watch_prev, *watch_next; /* in the watched list while a transfer runs */
+    bool woken;                       /* the watcher has woken this transfer */
 };
 
 /* One request's settings, defaults applied, and what its messages say about it. */
@@ -514,11 +524,88 @@ static CURLcode configure(tl_http *h, const tl_http_request *req, const call *c,
     return rc;
 }
 
-/* Drive the transfer to its end, looking at the cancel flag at least every SLICE_MS. */
+/* ---- the cancel watcher ---------------------------------------------------------------------
+ * A transfer waits in curl_multi_poll. Rather than every waiting thread waking each SLICE_MS to
+ * look at its cancel flag (with hundreds of jobs in a batch, tens of thousands of wake-ups a
+ * second, each a curl_multi_perform and a poll), one watcher thread looks at the flags of the
+ * transfers in flight every SLICE_MS and wakes (curl_multi_wakeup) those whose flag is set. */
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static tl_http *watch_head;
+static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
+static bool watcher_running;
+
+static void *watcher(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        struct timespec ts = {0, SLICE_MS * 1000000L};
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&watch_mu);
+        for (tl_http *h = watch_head; h; h = h->watch_next) {
+            if (!h->woken && canceled(h)) {
+                h->woken = true;
+                curl_multi_wakeup(h->multi);
+            }
+        }
+        pthread_mutex_unlock(&watch_mu);
+    }
+    return NULL;
+}
+
+static void watcher_start(void)
+{
+    pthread_t t;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0)
+        return;
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, (size_t)64 << 10);
+    watcher_running = pthread_create(&t, &attr, watcher, NULL) == 0;
+    pthread_attr_destroy(&attr);
+}
+
+/* Put a transfer under the watcher. @return false when there is no watcher (the caller then
+ * looks at the flag itself every SLICE_MS). */
+static bool watch(tl_http *h)
+{
+    if (!h->cancel)
+        return true; /* nothing to watch: no slice needed either */
+    pthread_once(&watch_once, watcher_start);
+    if (!watcher_running)
+        return false;
+    pthread_mutex_lock(&watch_mu);
+    h->woken = false;
+    h->watch_prev = NULL;
+    h->watch_next = watch_head;
+    if (watch_head)
+        watch_head->watch_prev = h;
+    watch_head = h;
+    pthread_mutex_unlock(&watch_mu);
+    return true;
+}
+
+static void unwatch(tl_http *h)
+{
+    if (!h->cancel || !watcher_running)
+        return;
+    pthread_mutex_lock(&watch_mu);
+    if (h->watch_prev)
+        h->watch_prev->watch_next = h->watch_next;
+    else
+        watch_head = h->watch_next;
+    if (h->watch_next)
+        h->watch_next->watch_prev = h->watch_prev;
+    h->watch_prev = h->watch_next = NULL;
+    pthread_mutex_unlock(&watch_mu);
+}
+
+/* Drive the transfer to its end, looking at the cancel flag after every wake-up: at least
+ * every SLICE_MS without the watcher, and when the watcher sees the flag set with it. */
 static CURLcode run_transfer(tl_http *h)
 {
     if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
         return CURLE_OUT_OF_MEMORY;
+    int slice = watch(h) ? WATCHED_POLL_MS : SLICE_MS;
     CURLcode rc = CURLE_OK;
     for (;;) {
         int running = 0;
@@ -545,11 +632,12 @@ static CURLcode run_transfer(tl_http *h)
             rc = CURLE_FAILED_INIT;
             break;
         }
-        if (curl_multi_poll(h->multi, NULL, 0, SLICE_MS, NULL) != CURLM_OK) {
+        if (curl_multi_poll(h->multi, NULL, 0, slice, NULL) != CURLM_OK) {
             rc = CURLE_OUT_OF_MEMORY;
             break;
         }
     }
+    unwatch(h);
     curl_multi_remove_handle(h->multi, h->easy);
     return rc;
 }

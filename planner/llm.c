@@ -15,6 +15,7 @@
 #include "planner/llm.h"
 
 #include <cjson/cJSON.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,21 @@ static int put_message(tl_buf *out, const tl_chat_msg *m)
     return rc ? TL_ENOMEM : TL_OK;
 }
 
+/* The tools array is the same for every request of the process (it comes from the action
+ * table): built once, then copied, instead of formatted anew for each of a batch's thousands
+ * of requests. The process owns it (never freed: it lives as long as the table). */
+static pthread_once_t tools_once = PTHREAD_ONCE_INIT;
+static tl_buf tools_cache;
+static bool tools_cached;
+
+static void tools_build(void)
+{
+    tl_buf_init(&tools_cache, 0);
+    tools_cached = tl_action_tools_json(&tools_cache) == TL_OK;
+    if (!tools_cached)
+        tl_buf_dispose(&tools_cache); /* each request then formats its own */
+}
+
 int tl_llm_build_request(const tl_llm *l, const tl_chat *chat, tl_buf *out)
 {
     int rc = tl_buf_puts(out, "{\"model\":");
@@ -208,7 +224,9 @@ int tl_llm_build_request(const tl_llm *l, const tl_chat *chat, tl_buf *out)
             return rc;
     }
     rc = tl_buf_puts(out, "],\"tools\":");
-    rc |= tl_action_tools_json(out);
+    pthread_once(&tools_once, tools_build);
+    rc |= tools_cached ? tl_buf_append(out, tools_cache.data, tools_cache.len)
+                       : tl_action_tools_json(out);
     rc |= tl_buf_puts(out, ",\"tool_choice\":\"auto\"}");
     return rc ? TL_ENOMEM : TL_OK;
 }

@@ -652,6 +652,27 @@ Test(http, cancel_in_flight)
     check_canceled_quickly(script, N(script), 10);
 }
 
+/* A transfer waiting on a slow answer does not look at its cancel flag on a timer of its own:
+ * the cancel watcher wakes it, within about one SLICE_MS (50 ms), not after the long poll. */
+Test(http, cancel_in_flight_wakes_promptly)
+{
+    fake_http_response script[] = {{.delay_ms = 5000, .body = "too late"}};
+    ctx t;
+    ctx_start(&t, script, N(script), "/wait");
+    tl_http_request r = req_for(t.url);
+    canceler c = {.flag = &t.cancel, .after_ms = 300};
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, cancel_later, &c), 0);
+    long long t0 = mono_ms();
+    int rc = send_req(&t, &r);
+    long long took = mono_ms() - t0;
+    pthread_join(th, NULL);
+    cr_assert_eq(rc, TL_ECANCELED, "%d %s", rc, t.err.msg);
+    cr_expect_geq(took, 250, "took %lld ms", took);
+    cr_expect_lt(took, 900, "took %lld ms: the canceled transfer was not woken", took);
+    ctx_stop(&t);
+}
+
 Test(http, cancel_between_attempts)
 {
     fake_http_response script[] = {{.status = 503}};

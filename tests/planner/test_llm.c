@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -281,6 +282,51 @@ Test(llm, request_is_deterministic)
     tl_chat_dispose(&c);
     tl_llm_free(a);
     tl_llm_free(b);
+}
+
+/* The tools array is built once per process and shared: every thread's request carries
+ * exactly what the action table formats. */
+typedef struct {
+    tl_llm *l;
+    tl_buf out;
+} build_job;
+
+static void *build_in_thread(void *arg)
+{
+    build_job *j = arg;
+    tl_chat c = {0};
+    full_chat(&c);
+    tl_buf_init(&j->out, 0);
+    int rc = tl_llm_build_request(j->l, &c, &j->out);
+    tl_chat_dispose(&c);
+    return rc == TL_OK ? j : NULL;
+}
+
+Test(llm, request_tools_are_the_table_s_from_every_thread)
+{
+    tl_llm *l = new_llm("http://127.0.0.1:1/v1", NULL);
+    tl_buf want;
+    tl_buf_init(&want, 0);
+    cr_assert_eq(tl_action_tools_json(&want), TL_OK);
+    build_job jobs[8];
+    pthread_t th[8];
+    for (int i = 0; i < 8; i++) {
+        jobs[i].l = l;
+        cr_assert_eq(pthread_create(&th[i], NULL, build_in_thread, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        void *ok = NULL;
+        pthread_join(th[i], &ok);
+        cr_assert_not_null(ok);
+        const char *tools = strstr(jobs[i].out.data, "],\"tools\":");
+        cr_assert_not_null(tools);
+        tools += strlen("],\"tools\":");
+        cr_expect_eq(strncmp(tools, want.data, want.len), 0);
+        cr_expect_str_eq(tools + want.len, ",\"tool_choice\":\"auto\"}");
+        tl_buf_dispose(&jobs[i].out);
+    }
+    tl_buf_dispose(&want);
+    tl_llm_free(l);
 }
 
 Test(llm, requests_validate_against_the_openai_schema)
