@@ -161,7 +161,7 @@ static int parse_selector(const tl_doc *d, const tl_doc_node *n, const char *pat
         }
         const char *val;
         int rc;
-        bool b;
+        bool b = false;
         if (strcmp(k->text, "text") && strcmp(k->text, "desc") && strcmp(k->text, "id") &&
             strcmp(k->text, "class") && strcmp(k->text, "package")) {
             rc = parse_bool(d, v, sub, &b, err);
