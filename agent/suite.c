@@ -514,6 +514,10 @@ static int parse_case(const tl_doc *d, const tl_doc_node *n, const char *path, t
     if (!c->goal && tl_doc_get(n, "max_steps"))
         return tl_doc_error(d, tl_doc_get(n, "max_steps"), path, err,
                             "max_steps is the step budget of a goal; this case has no goal");
+    if (!c->goal && tl_doc_get(n, "timeout"))
+        return tl_doc_error(d, tl_doc_get(n, "timeout"), path, err,
+                            "timeout is the time budget of a goal; this case has no goal (bound "
+                            "waits with wait_for's timeout_ms)");
     if (steps) {
         tl_doc_path(sub, sizeof(sub), path, "steps", 0);
         if ((rc = parse_steps(d, steps, sub, false, &c->steps, &c->n_steps, err)) != TL_OK)

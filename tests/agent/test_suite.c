@@ -186,6 +186,8 @@ Test(agent_suite, strict_errors)
     refused("driver: simm\ncases: [{name: a, goal: x}]\n", "1:9: driver: unknown driver");
     refused("cases: [{name: a, goal: x}]\ncasess: 1\n", "2:1: casess: unknown key");
     refused("cases: {name: a}\n", "cases: expected a list of cases, not a mapping");
+    refused("cases: [{name: a, steps: [{press: back}], timeout: 5}]\n",
+            "timeout is the time budget of a goal");
     refused("cases: [{name: a, goal: x, max_steps: 0}]\n", "cases[0].max_steps: expected an "
                                                            "integer (1..");
 }
