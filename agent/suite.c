@@ -1520,6 +1520,7 @@ int tl_suite_junit_add(tl_junit_report *r, const tl_suite *s, const tl_suite_cas
         .body = body.len ? body.data : NULL,
         .system_out = out.len ? out.data : NULL,
         .flaky = res->flaky,
+        .flaky_message = res->flaky ? res->first_failure : NULL,
     };
     if (rc == TL_OK)
         rc = tl_junit_add(r, s->name, timestamp, &jc);

@@ -453,6 +453,8 @@ Test(agent_suite, flaky_goal_case_and_junit, .timeout = 120)
     cr_assert_str_eq(c0->name, "dark theme by goal");
     cr_assert_eq(c0->outcome, TL_JUNIT_PASSED);
     cr_assert(c0->flaky);
+    cr_assert(strstr(c0->flaky_message, "the switch did not answer"), "%s", c0->flaky_message);
+    cr_assert(strstr(xml.data, "<flakyFailure message=\"goal not achieved"), "%s", xml.data);
     cr_assert(strstr(c0->system_out, "trajectory: ") && strstr(c0->system_out, "-retry-1"), "%s",
               c0->system_out);
     cr_assert(strstr(c0->system_out, "flaky: passed on attempt 2 of 2"), "%s", c0->system_out);

@@ -152,6 +152,7 @@ junit_ok "$WORK/fl.xml" 3 1 0 0 1
 trajectory_ok "$WORK/fl/flaky/01-dark-theme-retried"
 trajectory_ok "$WORK/fl/flaky/01-dark-theme-retried-retry-1"
 grep -qF "flaky: passed on attempt 2 of 3" "$WORK/fl.xml" || fail "flaky note in the report"
+grep -qF "<flakyFailure message=\"goal not achieved" "$WORK/fl.xml" || fail "no flakyFailure"
 # the recording holds the attempt that passed
 cas="$WORK/rec/flaky/01-dark-theme-retried.cassette"
 [ "$(grep -vc '^#' "$cas")" = 4 ] || fail "4 exchanges in $cas"
