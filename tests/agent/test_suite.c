@@ -192,6 +192,27 @@ Test(agent_suite, strict_errors)
                                                            "integer (1..");
 }
 
+/* Every prefix of a valid file, and a few hostile ones, are refused or accepted cleanly. */
+Test(agent_suite, hostile_input_never_crashes)
+{
+    size_t n = strlen(spec_example);
+    for (size_t i = 0; i <= n; i++) {
+        tl_suite s;
+        tl_error err;
+        tl_error_clear(&err);
+        int rc = tl_suite_parse(&s, spec_example, i, "cut.yaml", &err);
+        cr_assert(rc == TL_OK || rc == TL_EPARSE, "prefix %zu: %d %s", i, rc, err.msg);
+        cr_assert(rc == TL_OK || strstr(err.msg, "cut.yaml"), "prefix %zu: %s", i, err.msg);
+        tl_suite_dispose(&s);
+    }
+    refused("cases: &a [{name: a, goal: x}]\nx: *a\n", "dir/s.yaml:");
+    refused("cases:\n  - name: a\n    steps: [{tap: {text: \"/(?<=a+)b/\"}}]\n",
+            "bad regular expression");
+    refused("cases:\n  - name: a\n    steps: [{tap: [text]}]\n", "expected a selector");
+    refused("cases:\n  - name: a\n    steps: [[tap]]\n", "expected a step as a mapping");
+    refused("- a\n", "dir/s.yaml:1:1:");
+}
+
 Test(agent_suite, only_filter)
 {
     tl_suite_filter *f = NULL;
@@ -339,6 +360,28 @@ Test(agent_suite, failing_step_names_selector_candidates_screenshot, .timeout = 
     cr_assert_eq(r.attempts, 0);
     cr_assert_str_eq(r.message, "not on this phone");
     cr_assert_eq(tl_suite_exit_code(&r), 0);
+    tl_suite_result_dispose(&r);
+    tl_suite_dispose(&s);
+}
+
+Test(agent_suite, type_into_and_assert_text, .timeout = 60)
+{
+    const char *text = "cases:\n"
+                       "  - name: contact\n"
+                       "    steps:\n"
+                       "      - launch: com.android.contacts\n"
+                       "      - tap: {desc: Create contact}\n"
+                       "      - type: {text: Tom, into: {id: first_name, editable: true}}\n"
+                       "      - assert_text: {id: first_name, value: Tom}\n"
+                       "      - assert_text: {id: first_name, value: \"/^tim$/i\"}\n";
+    tl_suite s;
+    tl_suite_result r;
+    play(text, 0, NULL, NULL, &r, &s);
+    cr_assert_eq(r.status, TL_CASE_FAILED);
+    cr_assert_eq(r.steps, 5);
+    cr_assert(strstr(r.message, "cases[0].steps[4] assert_text {id: \"first_name\"} (line 8): "
+                                "expected text /^tim$/i, found \"Tom\" in [3] EditText \"Tom\""),
+              "%s", r.message);
     tl_suite_result_dispose(&r);
     tl_suite_dispose(&s);
 }
