@@ -4,7 +4,7 @@
 # names the step, the selector, the closest candidates and the screenshot; a flaky goal case
 # (the scripted LLM fails it once) and a loading screen waited for on the sim's timed
 # transitions; --only; recording per-case cassettes; a cassette miss failing its case (exit 3);
-# bad suite files (exit 2, line, column and key path).
+# SIGINT (exit 130); bad suite files (exit 2, line, column and key path).
 . "$(dirname "$0")/lib.sh"
 
 EXAMPLES="$TL_TESTS/../examples/suites"
@@ -173,6 +173,28 @@ junit_ok "$WORK/miss.xml" 1 1 0 0 0
 run 3 "$TAPLOOP" test "$WORK/flaky.yaml" --replay "$WORK/nowhere" --llm-url "$DEAD_LLM" --no-trace
 has "FAIL  flaky / dark theme, retried"
 has "cassette miss: there is no cassette $WORK/nowhere/flaky/01-dark-theme-retried.cassette"
+
+echo "SIGINT during a wait_for: exit 130, the trajectory kept, the next case skipped"
+printf 'cases:\n  - name: waits\n    steps:\n      - launch: com.android.settings\n      - wait_for: {text: Never, timeout_ms: 20000}\n  - name: later\n    steps: [{press: home}]\n' \
+    >"$WORK/int.yaml"
+set +e
+"$TAPLOOP" test "$WORK/int.yaml" --out "$WORK/int" --json >"$OUT" 2>"$ERR" &
+pid=$!
+for _ in $(seq 1 100); do
+    [ -s "$WORK/int/int/01-waits/step-002.png" ] && break
+    sleep 0.05
+done
+t0=$(date +%s)
+kill -INT "$pid"
+wait "$pid"
+got=$?
+set -e
+[ "$got" = 130 ] || fail "exit $got after SIGINT, wanted 130"
+[ $(($(date +%s) - t0)) -le 3 ] || fail "the test took more than 3 s to stop"
+jq -e -s '.[0].status == "skipped" and .[1].status == "skipped" and
+    .[1].message == "not started: the run was interrupted" and .[2].summary.exit_code == 130' \
+    "$OUT" >/dev/null || fail "interrupted lines"
+[ "$(wc -l <"$WORK/int/int/01-waits/trajectory.jsonl")" = 2 ] || fail "2 trajectory lines"
 
 echo "bad suite files: exit 2 naming the file, line, column and key path"
 printf 'cases: []\n' >"$WORK/empty.yaml"
