@@ -898,11 +898,20 @@ static void aim(const tl_ui *ui, const tl_element *e, tl_action *a)
     }
 }
 
-static bool checked_state(const tl_ui *ui, const tl_element *e, bool *checkable)
+bool tl_suite_checked_state(const tl_ui *ui, const tl_element *e, bool *checkable)
 {
     const tl_element *l = line_of(ui, e);
     if (!(e->flags & TL_EL_CHECKABLE) && (l->flags & TL_EL_CHECKABLE))
         e = l;
+    if (!(e->flags & TL_EL_CHECKABLE)) {
+        const tl_element *all = tl_ui_elements(ui);
+        size_t pos = tl_ui_pos(ui, l);
+        for (size_t i = pos + 1; i < (size_t)l->end && i < tl_ui_count(ui); i++)
+            if (all[i].flags & TL_EL_CHECKABLE) {
+                e = &all[i];
+                break;
+            }
+    }
     *checkable = (e->flags & TL_EL_CHECKABLE) != 0;
     return (e->flags & TL_EL_CHECKED) != 0;
 }
@@ -947,7 +956,7 @@ static bool check(struct play *p, const tl_suite_step *st, const char *type)
             ok = false;
         } else {
             bool checkable;
-            bool on = checked_state(p->ui, e, &checkable);
+            bool on = tl_suite_checked_state(p->ui, e, &checkable);
             if (!checkable || on != st->want) {
                 tl_ui_element_line(p->ui, line_of(p->ui, e), &line);
                 fail_step(p, st, TL_CASE_FAILED, type, "expected checked=%s, found %s",

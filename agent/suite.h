@@ -182,6 +182,14 @@ typedef struct tl_suite_config {
 int tl_suite_run_case(const tl_suite_config *cfg, const tl_suite *s, const tl_suite_case *c,
                       tl_suite_result *res);
 
+/**
+ * The checked state of what element e shows (assert_checked, expect checked): e itself when
+ * checkable, else the element of its listing line, else the first checkable element inside
+ * that line (a settings row whose label and switch are siblings). *checkable is false when
+ * there is none (the state returned is then false).
+ */
+bool tl_suite_checked_state(const tl_ui *ui, const tl_element *e, bool *checkable);
+
 /** A case's name in reports and directories: "NN-slug" (NN its 1-based number). */
 void tl_suite_case_slug(char *out, size_t size, const tl_suite *s, size_t index);
 

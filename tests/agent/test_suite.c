@@ -233,6 +233,55 @@ Test(agent_suite, only_filter)
     cr_assert(strstr(err.msg, "--only /(/"), "%s", err.msg);
 }
 
+static const char row_xml[] =
+    "<?xml version='1.0' encoding='UTF-8' standalone='yes' ?><hierarchy rotation=\"0\">"
+    "<node index=\"0\" text=\"\" resource-id=\"\" class=\"android.widget.FrameLayout\" "
+    "package=\"com.android.settings\" content-desc=\"\" checkable=\"false\" checked=\"false\" "
+    "clickable=\"false\" enabled=\"true\" bounds=\"[0,0][1080,2400]\">"
+    "<node index=\"0\" text=\"\" resource-id=\"\" class=\"android.widget.LinearLayout\" "
+    "package=\"com.android.settings\" content-desc=\"\" checkable=\"false\" checked=\"false\" "
+    "clickable=\"true\" enabled=\"true\" bounds=\"[0,200][1080,400]\">"
+    "<node index=\"0\" text=\"Dark theme\" resource-id=\"android:id/title\" "
+    "class=\"android.widget.TextView\" package=\"com.android.settings\" content-desc=\"\" "
+    "checkable=\"false\" checked=\"false\" clickable=\"false\" enabled=\"true\" "
+    "bounds=\"[40,250][800,350]\"/>"
+    "<node index=\"1\" text=\"\" resource-id=\"android:id/switch_widget\" "
+    "class=\"android.widget.Switch\" package=\"com.android.settings\" content-desc=\"\" "
+    "checkable=\"true\" checked=\"true\" clickable=\"false\" enabled=\"true\" "
+    "bounds=\"[900,250][1040,350]\"/>"
+    "</node>"
+    "<node index=\"1\" text=\"Version\" resource-id=\"\" class=\"android.widget.TextView\" "
+    "package=\"com.android.settings\" content-desc=\"\" checkable=\"false\" checked=\"false\" "
+    "clickable=\"false\" enabled=\"true\" bounds=\"[40,500][800,600]\"/>"
+    "</node></hierarchy>";
+
+/* A row whose label and switch are siblings: the label's state is the switch's. */
+Test(agent_suite, checked_state_of_a_row)
+{
+    tl_ui *ui = tl_ui_new();
+    cr_assert_not_null(ui);
+    tl_error err;
+    tl_error_clear(&err);
+    tl_ui_options uo = {0};
+    cr_assert_eq(tl_ui_parse_xml(ui, row_xml, strlen(row_xml), &uo, &err), TL_OK, "%s", err.msg);
+    tl_selector *sel = tl_selector_new();
+    cr_assert_eq(tl_selector_set(sel, "text", "/^dark/i", &err), TL_OK);
+    const tl_element *e = tl_ui_find(ui, sel);
+    cr_assert_not_null(e);
+    bool checkable = false;
+    cr_assert(tl_suite_checked_state(ui, e, &checkable));
+    cr_assert(checkable);
+    tl_selector_free(sel);
+    sel = tl_selector_new();
+    cr_assert_eq(tl_selector_set(sel, "text", "Version", &err), TL_OK);
+    e = tl_ui_find(ui, sel);
+    cr_assert_not_null(e);
+    cr_assert_not(tl_suite_checked_state(ui, e, &checkable));
+    cr_assert_not(checkable);
+    tl_selector_free(sel);
+    tl_ui_free(ui);
+}
+
 /* ---- playing cases on the sim phone --------------------------------------------------------- */
 
 static tl_runenv env;
