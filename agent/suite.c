@@ -1277,6 +1277,16 @@ static void play_goal(struct play *p, const tl_suite_case *c, tl_run_result *rr)
     p->steps = rr->steps;
     if (rr->success)
         return;
+    /* point the failure at the last screen the loop saved */
+    for (int k = rr->steps; p->dir && k >= 1 && !p->shot[0] && k > rr->steps - 2; k--) {
+        char path[1200];
+        static const char *const ext[] = {"png", "jpg"};
+        for (int x = 0; x < 2 && !p->shot[0]; x++) {
+            snprintf(path, sizeof(path), "%s/step-%03d.%s", p->dir, k, ext[x]);
+            if (access(path, R_OK) == 0)
+                snprintf(p->shot, sizeof(p->shot), "step-%03d.%s", k, ext[x]);
+        }
+    }
     const char *st = rr->status ? rr->status : "error";
     bool miss = rr->code == TL_ENOTFOUND && cassette && !cfg->record;
     if (miss) {

@@ -143,7 +143,7 @@ start_fake "$WORK/flaky.json"
 run 1 "$TAPLOOP" test "$WORK/flaky.yaml" "$WORK/loading.yaml" --llm-url "$FAKE_URL" \
     --settle-max 0 --out "$WORK/fl" --report "$WORK/fl.xml" --record "$WORK/rec"
 has "FLAKY flaky / dark theme, retried"
-has "passed on attempt 2 of 3; attempt 1: goal not achieved (failed after 1 step): the switch did not answer"
+has "passed on attempt 2 of 3; attempt 1: goal not achieved (failed after 1 step): the switch did not answer (screenshot: $WORK/fl/flaky/01-dark-theme-retried/step-001.png)"
 has "PASS  loading / archive after its spinner"
 has "FAIL  loading / archive too soon"
 has 'nothing matched {text: "Invoice 2023-11"} within 0 ms'
