@@ -123,15 +123,19 @@ cases:
     retries: 2
     expect: [{checked: {text: Dark theme}}]
 YAML
+# a mail app whose Archive shows a spinner for 1.5 s (a timed transition, docs/sim-model.md)
+sed 's/"after": {"ms": 500, "do": \[{"replace": "archive"}\]}/"after": {"ms": 1500, "do": [{"replace": "archive"}]}/' \
+    "$TL_FIXTURES/sim/loading.json" >"$WORK/slow-mail.json"
+grep -q '"ms": 1500' "$WORK/slow-mail.json" || fail "slow-mail.json"
 cat >"$WORK/loading.yaml" <<YAML
 name: loading
-device: $TL_FIXTURES/sim/loading.json
+device: $WORK/slow-mail.json
 cases:
   - name: archive after its spinner
     steps:
       - launch: com.example.mail
       - tap: {text: Archive}
-      - wait_for: {text: "/^Invoice 2023-1[12]$/", timeout_ms: 3000}
+      - wait_for: {text: "/^Invoice 2023-1[12]$/", timeout_ms: 5000}
       - assert_not_visible: {text: Loading…}
   - name: archive too soon
     steps:
@@ -145,6 +149,11 @@ run 1 "$TAPLOOP" test "$WORK/flaky.yaml" "$WORK/loading.yaml" --llm-url "$FAKE_U
 has "FLAKY flaky / dark theme, retried"
 has "passed on attempt 2 of 3; attempt 1: goal not achieved (failed after 1 step): the switch did not answer (screenshot: $WORK/fl/flaky/01-dark-theme-retried/step-001.png)"
 has "PASS  loading / archive after its spinner"
+# wait_for polled through the spinner: its step took about the 1.5 s of the transition
+jq -e -s '.[2].suite_step == "cases[0].steps[2] wait_for {text: \"/^Invoice 2023-1[12]$/\"}" and
+    .[2].timings.step_ms >= 1000 and .[2].result == "ok"' \
+    "$WORK/fl/loading/01-archive-after-its-spinner/trajectory.jsonl" >/dev/null ||
+    fail "wait_for did not wait: $(cat "$WORK/fl/loading/01-archive-after-its-spinner/trajectory.jsonl")"
 has "FAIL  loading / archive too soon"
 has 'nothing matched {text: "Invoice 2023-11"} within 0 ms'
 has "2 passed (1 flaky), 1 failed"
