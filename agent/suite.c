@@ -1571,7 +1571,16 @@ int tl_suite_result_json(const tl_suite *s, const tl_suite_case *c, const tl_sui
     rc |= tl_json_cstr(out, res->screenshot);
     rc |= tl_buf_puts(out, ",\"trajectory\":");
     rc |= tl_json_cstr(out, res->trajectory);
-    rc |= tl_buf_puts(out, ",\"first_failure\":");
+    rc |= tl_buf_puts(out, ",\"trajectories\":[");
+    for (const char *t = res->trajectories; t && *t;) {
+        const char *nl = strchr(t, '\n');
+        size_t n = nl ? (size_t)(nl - t) : strlen(t);
+        if (t != res->trajectories)
+            rc |= tl_buf_putc(out, ',');
+        rc |= tl_json_str(out, t, n);
+        t += n + (nl ? 1 : 0);
+    }
+    rc |= tl_buf_puts(out, "],\"first_failure\":");
     rc |= tl_json_cstr(out, res->first_failure);
     rc |= tl_buf_printf(out, ",\"duration_ms\":%ld,\"exit_code\":%d}", res->duration_ms,
                         tl_suite_exit_code(res));

@@ -569,6 +569,8 @@ Test(agent_suite, flaky_goal_case_and_junit, .timeout = 120)
     cr_assert(strstr(line.data, "\"status\":\"passed\",\"success\":true,\"flaky\":true,"
                                 "\"attempts\":2"),
               "%s", line.data);
+    cr_assert(strstr(line.data, "-retry-1\"],\"first_failure\":\"goal not achieved"), "%s",
+              line.data);
     tl_buf_dispose(&line);
 
     tl_suite_result_dispose(&r);
