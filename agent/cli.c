@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const struct tl_command *const commands[] = {
-    &tl_cmd_run, &tl_cmd_batch, &tl_cmd_observe, &tl_cmd_act, &tl_cmd_devices, &tl_cmd_report, NULL,
+    &tl_cmd_run, &tl_cmd_batch,   &tl_cmd_test,   &tl_cmd_observe,
+    &tl_cmd_act, &tl_cmd_devices, &tl_cmd_report, NULL,
 };
 
 static void usage(FILE *out)

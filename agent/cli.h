@@ -33,6 +33,7 @@ extern const struct tl_command tl_cmd_observe;
 extern const struct tl_command tl_cmd_act;
 extern const struct tl_command tl_cmd_devices;
 extern const struct tl_command tl_cmd_batch;
+extern const struct tl_command tl_cmd_test;
 extern const struct tl_command tl_cmd_report;
 
 /** Entry point of the binary. @return the process exit code. */

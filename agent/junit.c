@@ -22,6 +22,7 @@ static void free_case(tl_junit_case *c)
     free((char *)c->message);
     free((char *)c->body);
     free((char *)c->system_out);
+    free((char *)c->flaky_message);
 }
 
 int tl_junit_init(tl_junit_report *r, const char *name)
@@ -106,7 +107,8 @@ int tl_junit_add(tl_junit_report *r, const char *suite, const char *timestamp,
     d->flaky = c->flaky;
     bool ok = dup_opt(&d->name, c->name ? c->name : "") && dup_opt(&d->classname, c->classname) &&
               dup_opt(&d->type, c->type) && dup_opt(&d->message, c->message) &&
-              dup_opt(&d->body, c->body) && dup_opt(&d->system_out, c->system_out);
+              dup_opt(&d->body, c->body) && dup_opt(&d->system_out, c->system_out) &&
+              dup_opt(&d->flaky_message, c->flaky ? c->flaky_message : NULL);
     if (!ok) {
         free_case(d);
         return TL_ENOMEM;
@@ -199,6 +201,11 @@ static int put_case(tl_buf *b, const tl_junit_case *c)
     if (c->flaky)
         rc |= tl_buf_puts(b, "      <properties><property name=\"flaky\" value=\"true\"/>"
                              "</properties>\n");
+    if (c->flaky && c->flaky_message && c->outcome == TL_JUNIT_PASSED) {
+        rc |= tl_buf_puts(b, "      <flakyFailure");
+        rc |= put_attr(b, "message", c->flaky_message);
+        rc |= tl_buf_puts(b, "/>\n");
+    }
     static const char *const tags[] = {NULL, "failure", "error", "skipped"};
     const char *tag = tags[c->outcome];
     if (tag) {
@@ -315,6 +322,10 @@ static void XMLCALL on_start(void *payload, const XML_Char *name, const XML_Char
         replace(&rd->c.type, attr_of(attrs, "type"), rd);
         rd->text_of = 1;
         tl_buf_clear(&rd->text);
+    } else if (rd->in_case && strcmp(name, "flakyFailure") == 0) {
+        rd->c.flaky = true;
+        if (!rd->c.flaky_message)
+            replace(&rd->c.flaky_message, attr_of(attrs, "message"), rd);
     } else if (rd->in_case && strcmp(name, "system-out") == 0) {
         rd->text_of = 2;
         tl_buf_clear(&rd->text);

@@ -2,7 +2,8 @@
  * junit.h - JUnit XML reports, the format CI systems read (GitHub Actions' test reporters,
  * GitLab, Jenkins): <testsuites> holding one <testsuite> per device (batch) or suite (test),
  * each holding one <testcase> per goal or case with its time, a <failure>, <error> or
- * <skipped> child when it did not pass, and <system-out> (the trajectory path).
+ * <skipped> child when it did not pass, and <system-out> (the trajectory path). A case that
+ * passed after a retry carries a "flaky" property and a Surefire-style <flakyFailure>.
  *
  * A report is built case by case (tl_junit_add), written (tl_junit_write), and read back
  * (tl_junit_parse, with expat) so that `taploop report merge` can combine the reports of
@@ -31,11 +32,14 @@ typedef struct tl_junit_case {
     const char *classname;
     double time_s;
     tl_junit_outcome outcome;
-    const char *type;       /**< the failure/error type (e.g. "max_steps") */
-    const char *message;    /**< its one-line message */
-    const char *body;       /**< its longer text */
-    const char *system_out; /**< e.g. "trajectory: DIR" */
-    bool flaky;             /**< passed after a retry (written as a property) */
+    const char *type;          /**< the failure/error type (e.g. "max_steps") */
+    const char *message;       /**< its one-line message */
+    const char *body;          /**< its longer text */
+    const char *system_out;    /**< e.g. "trajectory: DIR" */
+    bool flaky;                /**< passed after a retry (written as a property) */
+    const char *flaky_message; /**< a flaky pass: why its first attempt failed, written as
+                                    Maven Surefire's <flakyFailure message=".."/> (Jenkins
+                                    shows it); NULL for none */
 } tl_junit_case;
 
 typedef struct tl_junit_suite {
