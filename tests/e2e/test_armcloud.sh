@@ -296,7 +296,7 @@ start_fake "$WORK/none.json"
     --out "$WORK/stuck" --json >"$OUT" 2>"$ERR" &
 pid=$!
 for _ in $(seq 1 200); do
-    grep -q '"executeScriptInfo"' "$AC_LOG" && break
+    grep -q '"executeScriptInfo"' "$AC_LOG" 2>/dev/null && break
     sleep 0.05
 done
 grep -q '"executeScriptInfo"' "$AC_LOG" || fail "the task was never polled"
@@ -339,5 +339,26 @@ jq -e -s '[.[] | select(.status == 200 and .method == "POST") | .path] |
 jq -e -s '[.[] | select(.op == "syncCmd")] | length > 0' "$AC_LOG" >/dev/null || fail "no syncCmd"
 all_signed
 stop_server vmos
+
+echo "a batch over every pad: devices: all takes the running pads; a pad gone mid-batch fails alone"
+start_ac batch --pad AC22030010003 --pad AC22030010004 \
+    --fault '{"op":"syncCmd","code":110028,"match":"uiautomator dump","count":-1,"pad":"AC22030010004"}'
+cat >"$WORK/ac-rules.json" <<'JSON'
+{"rules": [
+  {"step": 1, "tool": "press_key", "args": {"key": "home"}},
+  {"tool": "done", "args": {"success": true, "message": "ok"}}
+]}
+JSON
+start_fake "$WORK/ac-rules.json" --delay-ms 100
+printf 'driver: armcloud\ndevices: all\nparallel: 3\nmax_steps: 4\ngoals: [Go home]\n' >"$WORK/ac.yaml"
+run 3 "$TAPLOOP" batch "$WORK/ac.yaml" --llm-url "$FAKE_URL" --no-trace --json --settle-max 0
+json 'select(.summary) | .summary.jobs == 3 and .summary.passed == 2 and .summary.errors == 1'
+jq -e -s '.[] | select(.device == "AC22030010004") | .status == "error"' "$OUT" >/dev/null ||
+    fail "the job of the vanished pad is not the error"
+jq -e -s '[.[] | select(.device) | .device] | sort == ["AC22030010001", "AC22030010003", "AC22030010004"]' \
+    "$OUT" >/dev/null || fail "devices: all did not take exactly the running pads"
+all_signed
+stop_fake
+stop_server batch
 
 echo "e2e armcloud: all passed"

@@ -225,11 +225,13 @@ class State:
                                "endTime": None}
             return tid
 
-    def fault_for(self, op, script):
+    def fault_for(self, op, script, pad=None):
         """The first matching fault with uses left (consumed), or None."""
         with self.lock:
             for f in self.faults:
                 if f.get("op", "any") not in (op, "any"):
+                    continue
+                if "pad" in f and f["pad"] != pad:
                     continue
                 if "match" in f and (script is None or f["match"] not in script):
                     continue
@@ -354,7 +356,10 @@ class Handler(BaseHTTPRequestHandler):
             state.log(entry)
             return self.send(400, envelope(400, msg="request body is not a JSON object"))
         script = body.get("scriptContent") if isinstance(body.get("scriptContent"), str) else None
-        fault = state.fault_for(op, script)
+        pads = body.get("padCodes") if isinstance(body.get("padCodes"), list) else []
+        pad = body.get("padCode") if isinstance(body.get("padCode"), str) else \
+            (pads[0] if pads and isinstance(pads[0], str) else None)
+        fault = state.fault_for(op, script, pad)
         if fault and "delay_ms" in fault:
             time.sleep(fault["delay_ms"] / 1000.0)
         if fault and "http" in fault:
