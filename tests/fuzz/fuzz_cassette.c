@@ -6,6 +6,9 @@
  * the first difference: the diff code). Every request line also goes through
  * tl_cassette_strip. tl_cassette_open_replay reads a path, so the file part is written to an
  * unlinked temporary file created once and reached through /proc/self/fd.
+ *
+ * Then the recorder: the request lines that are JSON are recorded (each with a small response)
+ * into a second temporary file, which must open for replay and answer each of them in order.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,19 +18,70 @@
 #include "fuzz.h"
 #include "planner/cassette.h"
 
-static int fd = -1;
-static char path[64];
+static int fd = -1, rec_fd = -1;
+static char path[64], rec_path[64];
+
+static int temp_file(int *out_fd, char *out_path, size_t size)
+{
+    if (*out_fd >= 0)
+        return 0;
+    char tmpl[] = "/tmp/fuzz_cassette.XXXXXX";
+    *out_fd = mkstemp(tmpl);
+    if (*out_fd < 0)
+        return -1;
+    unlink(tmpl);
+    snprintf(out_path, size, "/proc/self/fd/%d", *out_fd);
+    return 0;
+}
+
+static void fail(const char *what, const char *detail)
+{
+    fprintf(stderr, "fuzz_cassette: %s: %s\n", what, detail);
+    abort();
+}
+
+/* Record every request line that records, then replay them all: each must hit. */
+static void record_and_replay(const uint8_t *req, size_t req_len)
+{
+    static const char response[] = "{\"choices\":[]}";
+    tl_error err;
+    tl_cassette *c = NULL;
+    if (temp_file(&rec_fd, rec_path, sizeof rec_path) != 0)
+        fail("temporary file", "mkstemp");
+    if (tl_cassette_open_record(&c, rec_path, "fuzz\nrecording", &err) != TL_OK)
+        fail("cannot record", err.msg);
+    size_t recorded[64], n = 0;
+    size_t ends[64];
+    for (size_t pos = 0; pos < req_len && n < 64;) {
+        const uint8_t *nl = memchr(req + pos, '\n', req_len - pos);
+        size_t end = nl ? (size_t)(nl - req) : req_len;
+        if (tl_cassette_record(c, (const char *)req + pos, end - pos, response, sizeof response - 1,
+                               &err) == TL_OK) {
+            recorded[n] = pos;
+            ends[n++] = end;
+        }
+        pos = end + 1;
+    }
+    tl_cassette_close(c);
+    c = NULL;
+    if (tl_cassette_open_replay(&c, rec_path, &err) != TL_OK)
+        fail("a recorded cassette does not open for replay", err.msg);
+    tl_buf got;
+    tl_buf_init(&got, 0);
+    for (size_t i = 0; i < n; i++) {
+        tl_buf_clear(&got);
+        if (tl_cassette_replay(c, (const char *)req + recorded[i], ends[i] - recorded[i], &got,
+                               &err) != TL_OK)
+            fail("a recorded request misses on replay", err.msg);
+    }
+    tl_buf_dispose(&got);
+    tl_cassette_close(c);
+}
 
 static int write_file(const uint8_t *data, size_t size)
 {
-    if (fd < 0) {
-        char tmpl[] = "/tmp/fuzz_cassette.XXXXXX";
-        fd = mkstemp(tmpl);
-        if (fd < 0)
-            return -1;
-        unlink(tmpl);
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-    }
+    if (temp_file(&fd, path, sizeof path) != 0)
+        return -1;
     if (ftruncate(fd, 0) != 0)
         return -1;
     size_t done = 0;
@@ -78,5 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     tl_buf_dispose(&response);
     tl_buf_dispose(&stripped);
     tl_cassette_close(c);
+    if (req_len)
+        record_and_replay(req, req_len);
     return 0;
 }
