@@ -398,25 +398,38 @@ int tl_cassette_replaying(const tl_cassette *c)
 
 /* ---- recording -------------------------------------------------------------------------- */
 
+/* The length of the JSON object at the start of s when nothing but white space follows it,
+ * else 0: what the "request" and "response" members of a cassette line can hold. */
+static size_t object_len(const char *s, size_t n)
+{
+    const char *end = NULL;
+    cJSON *check = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    bool valid = cJSON_IsObject(check) && end;
+    cJSON_Delete(check);
+    if (!valid)
+        return 0;
+    for (size_t i = (size_t)(end - s); i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return 0;
+    return (size_t)(end - s);
+}
+
 int tl_cassette_record(tl_cassette *c, const char *request, size_t len, const char *response,
                        size_t rlen, tl_error *err)
 {
     if (c->replay)
         return tl_error_set(err, TL_EUSAGE, "cassette %s is open for replay, not recording",
                             c->path);
-    const char *end = NULL;
-    cJSON *check = response ? cJSON_ParseWithLengthOpts(response, rlen, &end, 0) : NULL;
-    bool valid = cJSON_IsObject(check) && end;
-    cJSON_Delete(check);
-    /* only the object is copied into the line: nothing but white space may follow it */
-    for (size_t i = valid ? (size_t)(end - response) : rlen; i < rlen; i++)
-        valid = valid && (response[i] == ' ' || response[i] == '\t' || response[i] == '\n' ||
-                          response[i] == '\r');
-    if (valid)
-        rlen = (size_t)(end - response);
-    if (!valid)
+    size_t olen = response ? object_len(response, rlen) : 0;
+    if (!olen)
         return tl_error_set(err, TL_EPARSE,
                             "cassette %s: the response to record is not a JSON object", c->path);
+    rlen = olen; /* only the object is copied into the line */
+    /* The fast path of strip_request() checks the form, not the syntax: without this check a
+     * request that is not one JSON object would be written into a line that no replay reads. */
+    if (!request || !object_len(request, len))
+        return tl_error_set(err, TL_EPARSE,
+                            "cassette %s: the request to record is not a JSON object", c->path);
     tl_buf line;
     tl_buf_init(&line, 0);
     char sha[65];
