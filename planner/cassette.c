@@ -83,7 +83,8 @@ static int strip_text(const char *request, size_t len, char **out, tl_error *err
 
 /*
  * true when `s` is already what cJSON_PrintUnformatted would print for it, with no image to
- * strip: no "image_url", no white space outside strings, string escapes only in cJSON's forms
+ * strip: no "image_url", no white space or control byte outside strings, string escapes only in
+ * cJSON's forms
  * (\" \\ \b \f \n \r \t, and \u00xx in lowercase for other control bytes) and no raw control
  * byte, numbers only as plain integers (cJSON prints integral values with %d). Then the
  * request is its own canonical form and the parse-strip-print round trip (the larger part of a
@@ -140,8 +141,8 @@ static bool already_canonical(const char *s, size_t n)
             if (c == '-' && digits == 1 && s[i + 1] == '0')
                 return false; /* -0 prints as 0 */
             i = j - 1;
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            return false;
+        } else if (c <= ' ') {
+            return false; /* cJSON skips every byte up to the space as white space */
         }
     }
     return !in_str;
