@@ -83,7 +83,8 @@ static int strip_text(const char *request, size_t len, char **out, tl_error *err
 
 /*
  * true when `s` is already what cJSON_PrintUnformatted would print for it, with no image to
- * strip: no "image_url", no white space outside strings, string escapes only in cJSON's forms
+ * strip: no "image_url", no white space or control byte outside strings, string escapes only in
+ * cJSON's forms
  * (\" \\ \b \f \n \r \t, and \u00xx in lowercase for other control bytes) and no raw control
  * byte, numbers only as plain integers (cJSON prints integral values with %d). Then the
  * request is its own canonical form and the parse-strip-print round trip (the larger part of a
@@ -140,8 +141,8 @@ static bool already_canonical(const char *s, size_t n)
             if (c == '-' && digits == 1 && s[i + 1] == '0')
                 return false; /* -0 prints as 0 */
             i = j - 1;
-        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            return false;
+        } else if (c <= ' ') {
+            return false; /* cJSON skips every byte up to the space as white space */
         }
     }
     return !in_str;
@@ -398,25 +399,38 @@ int tl_cassette_replaying(const tl_cassette *c)
 
 /* ---- recording -------------------------------------------------------------------------- */
 
+/* The length of the JSON object at the start of s when nothing but white space follows it,
+ * else 0: what the "request" and "response" members of a cassette line can hold. */
+static size_t object_len(const char *s, size_t n)
+{
+    const char *end = NULL;
+    cJSON *check = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    bool valid = cJSON_IsObject(check) && end;
+    cJSON_Delete(check);
+    if (!valid)
+        return 0;
+    for (size_t i = (size_t)(end - s); i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return 0;
+    return (size_t)(end - s);
+}
+
 int tl_cassette_record(tl_cassette *c, const char *request, size_t len, const char *response,
                        size_t rlen, tl_error *err)
 {
     if (c->replay)
         return tl_error_set(err, TL_EUSAGE, "cassette %s is open for replay, not recording",
                             c->path);
-    const char *end = NULL;
-    cJSON *check = response ? cJSON_ParseWithLengthOpts(response, rlen, &end, 0) : NULL;
-    bool valid = cJSON_IsObject(check) && end;
-    cJSON_Delete(check);
-    /* only the object is copied into the line: nothing but white space may follow it */
-    for (size_t i = valid ? (size_t)(end - response) : rlen; i < rlen; i++)
-        valid = valid && (response[i] == ' ' || response[i] == '\t' || response[i] == '\n' ||
-                          response[i] == '\r');
-    if (valid)
-        rlen = (size_t)(end - response);
-    if (!valid)
+    size_t olen = response ? object_len(response, rlen) : 0;
+    if (!olen)
         return tl_error_set(err, TL_EPARSE,
                             "cassette %s: the response to record is not a JSON object", c->path);
+    rlen = olen; /* only the object is copied into the line */
+    /* The fast path of strip_request() checks the form, not the syntax: without this check a
+     * request that is not one JSON object would be written into a line that no replay reads. */
+    if (!request || !object_len(request, len))
+        return tl_error_set(err, TL_EPARSE,
+                            "cassette %s: the request to record is not a JSON object", c->path);
     tl_buf line;
     tl_buf_init(&line, 0);
     char sha[65];

@@ -50,7 +50,7 @@ int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *
 
 /**
  * Record one exchange and flush it to the file at once (an interrupted run keeps what it
- * recorded). @return TL_OK, TL_EPARSE (request or response is not JSON), TL_EIO.
+ * recorded). @return TL_OK, TL_EPARSE (request or response is not one JSON object), TL_EIO.
  */
 int tl_cassette_record(tl_cassette *c, const char *request, size_t len, const char *response,
                        size_t rlen, tl_error *err);

@@ -256,6 +256,61 @@ Test(cassette, record_refuses_what_is_not_json)
     free(text);
 }
 
+/* Found by fuzz_cassette: requests of the form the fast path accepts without parsing (no white
+ * space, cJSON's escapes) were recorded although they are not one JSON object, into lines that
+ * no replay could read. */
+Test(cassette, record_refuses_requests_that_only_look_canonical)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "look.cassette");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK);
+    static const char *const bad[] = {
+        "{\"model\":\"m\",\"messages\":[}", "{\"a\":1}x", "{\"a\"}", "[1]", "\"text\"", "7", "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cr_expect_eq(tl_cassette_record(c, bad[i], strlen(bad[i]), "{}", 2, &err), TL_EPARSE, "%s",
+                     bad[i]);
+        cr_expect_not_null(strstr(err.msg, "request to record is not a JSON object"), "%s",
+                           err.msg);
+    }
+    const char *req = "{\"model\":\"m\",\"messages\":[]}";
+    cr_expect_eq(tl_cassette_record(c, req, strlen(req), "{}", 2, &err), TL_OK, "%s", err.msg);
+    tl_cassette_close(c);
+    c = open_replay(path);
+    tl_buf resp;
+    tl_buf_init(&resp, 0);
+    cr_expect_eq(tl_cassette_replay(c, req, strlen(req), &resp, &err), TL_OK, "%s", err.msg);
+    tl_buf_dispose(&resp);
+    tl_cassette_close(c);
+}
+
+/* Found by fuzz_cassette: cJSON takes a control byte between tokens for white space, but the
+ * fast path hashed the text as it was, so the line recorded did not load again ("request_sha256
+ * is not the SHA-256 of the request"). */
+Test(cassette, control_bytes_between_tokens_hash_like_the_reader)
+{
+    char path[512];
+    tmp_path(path, sizeof path, "ctl.cassette");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK);
+    const char req[] = "{\"model\"\x19:\"m\",\x01\"messages\":[\x7f]}";
+    const char ok[] = "{\"model\"\x19:\"m\",\x01\"messages\":[]}";
+    cr_expect_eq(tl_cassette_record(c, req, strlen(req), "{}", 2, &err), TL_EPARSE);
+    cr_expect_eq(tl_cassette_record(c, ok, strlen(ok), "{}", 2, &err), TL_OK, "%s", err.msg);
+    tl_cassette_close(c);
+    c = open_replay(path);
+    tl_buf resp;
+    tl_buf_init(&resp, 0);
+    const char compact[] = "{\"model\":\"m\",\"messages\":[]}";
+    cr_expect_eq(tl_cassette_replay(c, compact, strlen(compact), &resp, &err), TL_OK, "%s",
+                 err.msg);
+    tl_buf_dispose(&resp);
+    tl_cassette_close(c);
+}
+
 Test(cassette, open_errors_name_the_path)
 {
     tl_cassette *c = NULL;
