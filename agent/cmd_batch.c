@@ -30,7 +30,6 @@
 
 #define DEFAULT_PARALLEL 8
 #define MESSAGE_SHOWN    160 /* characters of a job's message on its progress line */
-#define REPORT_MAX       ((size_t)256 << 20)
 
 enum {
     OPT_PARALLEL = TL_RUNOPT__END,
@@ -243,18 +242,6 @@ static int resolve_all(const char *driver, bool wait, char ***out, size_t *n, tl
     return rc;
 }
 
-/* The UTC time now: "20240102T030405Z" (iso false) or "2024-01-02T03:04:05Z". */
-static void utc_stamp(char *out, size_t size, bool iso)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    if (iso)
-        strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    else
-        strftime(out, size, "%Y%m%dT%H%M%SZ", &tm);
-}
-
 /* The summary: a JSON line ({"summary":{...}}) or a sentence, on stdout. */
 static void print_summary(const struct tl_cli_common *co, const struct batch_opts *o,
                           const tl_batch_config *cfg, const tl_batch_job *jobs, size_t njobs,
@@ -315,15 +302,10 @@ static int write_report(const char *path, const tl_batch_config *cfg, const tl_b
                                 cfg->goals[j->goal].goal, r->success, r->status, r->message,
                                 r->duration_ms, r->trajectory);
     }
-    tl_buf xml;
-    tl_buf_init(&xml, REPORT_MAX);
-    if (rc == TL_OK)
-        rc = tl_junit_write(&rep, &xml);
     if (rc != TL_OK)
         rc = tl_error_set(err, TL_ENOMEM, "out of memory writing the JUnit report");
     else
-        rc = tl_file_write(path, xml.data, xml.len, err);
-    tl_buf_dispose(&xml);
+        rc = tl_junit_save(&rep, path, err);
     tl_junit_dispose(&rep);
     return rc;
 }
@@ -411,7 +393,7 @@ static int run(int argc, char **argv)
             snprintf(out_root, sizeof(out_root), "%s", o.run.out);
         } else {
             char stamp[32];
-            utc_stamp(stamp, sizeof(stamp), false);
+            tl_utc_stamp(stamp, sizeof(stamp), false);
             if (o.shard)
                 snprintf(out_root, sizeof(out_root), "taploop-runs/batch-%s-shard-%ld-of-%ld",
                          stamp, o.shard_index, o.shard_count);
@@ -475,7 +457,7 @@ static int run(int argc, char **argv)
         write_all(STDERR_FILENO, msg, strlen(msg));
     }
     char timestamp[32];
-    utc_stamp(timestamp, sizeof(timestamp), true);
+    tl_utc_stamp(timestamp, sizeof(timestamp), true);
     tl_signals_install();
     tl_signals_farewell("\ntaploop: exiting at once: running jobs are cut off\n");
     rc = tl_batch_run(&cfg, jobs, &err);

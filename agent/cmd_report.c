@@ -306,15 +306,10 @@ static int merge(int argc, char **argv)
             }
             rep = &built;
         }
-        tl_buf xml;
-        tl_buf_init(&xml, 0);
-        if (rc == TL_OK)
-            rc = tl_junit_write(rep, &xml);
         if (rc)
             rc = tl_error_set(&err, TL_ENOMEM, "out of memory writing the JUnit report");
         else
-            rc = tl_file_write(o.report, xml.data, xml.len, &err);
-        tl_buf_dispose(&xml);
+            rc = tl_junit_save(rep, o.report, &err);
         tl_junit_dispose(&built);
         if (rc) {
             code = tl_cli_fail(&err);

@@ -9,7 +9,6 @@
  * SIGINT/SIGTERM stop the running case at its next check; the cases not started are reported
  * as skipped and the command exits 130.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "agent/cli.h"
 #include "agent/junit.h"
 #include "agent/runopts.h"
+#include "agent/signals.h"
 #include "agent/suite.h"
 #include "core/clock.h"
 #include "core/fs.h"
@@ -27,22 +27,7 @@
 #include "core/json.h"
 #include "core/log.h"
 
-#define MAX_ONLY   32
-#define REPORT_MAX ((size_t)256 << 20)
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (interrupted) {
-        static const char msg[] = "\ntaploop: exiting at once\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-        (void)w;
-        _exit(TL_EXIT_INTR);
-    }
-    interrupted = 1;
-}
+#define MAX_ONLY 32
 
 enum {
     OPT_REPORT = TL_RUNOPT__END,
@@ -73,14 +58,6 @@ static bool handle(int c, const char *arg, void *payload)
         return true;
     default: return false;
     }
-}
-
-static void utc_stamp(char *out, size_t size, bool iso)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, size, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y%m%dT%H%M%SZ", &tm);
 }
 
 static bool selected(tl_suite_filter **filters, size_t n, const char *name)
@@ -119,19 +96,6 @@ static void case_line(const tl_suite *s, const tl_suite_case *c, const tl_suite_
     }
     if (r->status != TL_CASE_PASSED && r->status != TL_CASE_SKIPPED && r->trajectory)
         tl_buf_printf(b, "      trajectory: %s\n", r->trajectory);
-}
-
-static int write_report(const char *path, const tl_junit_report *rep, tl_error *err)
-{
-    tl_buf xml;
-    tl_buf_init(&xml, REPORT_MAX);
-    int rc = tl_junit_write(rep, &xml);
-    if (rc != TL_OK)
-        rc = tl_error_set(err, TL_ENOMEM, "out of memory writing the JUnit report");
-    else
-        rc = tl_file_write(path, xml.data, xml.len, err);
-    tl_buf_dispose(&xml);
-    return rc;
 }
 
 static int run(int argc, char **argv)
@@ -196,8 +160,8 @@ static int run(int argc, char **argv)
     if (rc == TL_OK)
         rc = tl_http_global_init(&err);
     if (rc == TL_OK)
-        rc = tl_runenv_init(&env, &o.run, &interrupted, &err);
-    if (rc == TL_OK && goals && !(llm = tl_runenv_llm(&env, &interrupted, NULL, &err)))
+        rc = tl_runenv_init(&env, &o.run, tl_signals_flag(), &err);
+    if (rc == TL_OK && goals && !(llm = tl_runenv_llm(&env, tl_signals_flag(), NULL, &err)))
         rc = err.code ? err.code : TL_ENOMEM;
     if (rc == TL_OK)
         rc = tl_junit_init(&rep, "taploop test");
@@ -215,18 +179,14 @@ static int run(int argc, char **argv)
             snprintf(out_root, sizeof(out_root), "%s", o.run.out);
         } else {
             char stamp[32];
-            utc_stamp(stamp, sizeof(stamp), false);
+            tl_utc_stamp(stamp, sizeof(stamp), false);
             snprintf(out_root, sizeof(out_root), "taploop-runs/test-%s", stamp);
         }
     }
     char timestamp[32];
-    utc_stamp(timestamp, sizeof(timestamp), true);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    tl_utc_stamp(timestamp, sizeof(timestamp), true);
+    tl_signals_install();
+    tl_signals_farewell("\ntaploop: exiting at once\n");
 
     long long t0 = tl_now_ms();
     size_t ran = 0, passed = 0, failed = 0, errors = 0, skipped = 0, flaky = 0;
@@ -271,7 +231,7 @@ static int run(int argc, char **argv)
                 .out_dir = dir[0] ? dir : NULL,
                 .cassette = cassette[0] ? cassette : NULL,
                 .record = o.run.record != NULL,
-                .cancel = &interrupted,
+                .cancel = tl_signals_flag(),
             };
             if (co.verbosity >= TL_LOG_INFO && !co.json)
                 fprintf(stderr, "taploop: test: %s / %s ...\n", s->name, c->name);
@@ -316,7 +276,7 @@ static int run(int argc, char **argv)
                      n_suites == 1 ? "" : "s", total, total == 1 ? "" : "s");
         code = TL_EXIT_USAGE;
     }
-    if (o.report && write_report(o.report, &rep, &err) != TL_OK) {
+    if (o.report && tl_junit_save(&rep, o.report, &err) != TL_OK) {
         tl_log_error("%s", err.msg);
         if (code != TL_EXIT_INTR)
             code = TL_EXIT_USAGE;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fs.h"
 #include "core/str.h"
 #include "core/utf8.h"
 
@@ -403,5 +404,18 @@ int tl_junit_parse(tl_junit_report *r, const char *xml, size_t len, const char *
     free(rd.suite);
     free(rd.timestamp);
     tl_buf_dispose(&rd.text);
+    return rc;
+}
+
+int tl_junit_save(const tl_junit_report *r, const char *path, tl_error *err)
+{
+    tl_buf xml;
+    tl_buf_init(&xml, 0);
+    int rc = tl_junit_write(r, &xml);
+    if (rc != TL_OK)
+        rc = tl_error_set(err, TL_ENOMEM, "out of memory writing the JUnit report");
+    else
+        rc = tl_file_write(path, xml.data, xml.len, err);
+    tl_buf_dispose(&xml);
     return rc;
 }

@@ -84,6 +84,9 @@ tl_junit_totals tl_junit_count(const tl_junit_report *r, const tl_junit_suite *s
  */
 int tl_junit_write(const tl_junit_report *r, tl_buf *out);
 
+/** Write the report to the file at path (atomically). @return TL_OK, TL_EIO, TL_ENOMEM. */
+int tl_junit_save(const tl_junit_report *r, const char *path, tl_error *err);
+
 /**
  * Read a JUnit XML document (the subset this file writes, and the usual variants: a lone
  * <testsuite> root, <failure>, <error>, <skipped>, <system-out>) and add its suites and cases

@@ -28,3 +28,11 @@ int tl_sleep_ms(long ms, volatile sig_atomic_t *cancel)
         nanosleep(&ts, NULL);
     }
 }
+
+void tl_utc_stamp(char *out, size_t size, bool iso)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, size, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y%m%dT%H%M%SZ", &tm);
+}

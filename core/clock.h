@@ -1,10 +1,12 @@
 /*
- * clock.h - monotonic time and sleeps that a cancel flag can cut short.
+ * clock.h - monotonic time, sleeps that a cancel flag can cut short, UTC time stamps.
  */
 #ifndef TL_CLOCK_H
 #define TL_CLOCK_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "core/status.h"
 
@@ -17,5 +19,9 @@ long long tl_now_ms(void);
  * raised before the call).
  */
 int tl_sleep_ms(long ms, volatile sig_atomic_t *cancel);
+
+/** The UTC time now into out: "20240102T030405Z" (iso false, for file names) or
+ *  "2024-01-02T03:04:05Z" (iso true). */
+void tl_utc_stamp(char *out, size_t size, bool iso);
 
 #endif
