@@ -256,7 +256,7 @@ const struct tl_command tl_cmd_run = {
         "  --settle-max MS      after each action, poll the screen until it settles, at most\n"
         "                       MS (default 3000; 0: do not wait, observe once)\n"
         "  --settle-window MS   settled means unchanged for MS (default 200; 0: the same in\n"
-        "                       two observations in a row)\n"
+        "                       two observations in a row)\n" TL_RUNOPTS_HELP_SAFETY
         "  --json               print the result as one JSON object\n"
         "  --driver, --device   as for the other commands (sim starts from its initial state)\n"
         "  --wait               wait for the device to become ready instead of failing\n"

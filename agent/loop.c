@@ -927,6 +927,8 @@ static void run_steps(struct run *r)
         tl_action dev;
         rc = on_screen(r, &s.action, &dev, &err); /* checked in plan(): cannot fail here */
         if (rc == TL_OK)
+            rc = tl_policy_check(cfg->policy, &dev, in->package, &err);
+        if (rc == TL_OK)
             rc = tl_exec(r->drv, r->ui, &dev, cfg->cancel, &s.exec, &err);
         s.act_ms = tl_now_ms() - act_t0;
         r->last_failure[0] = '\0';

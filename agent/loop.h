@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "agent/policy.h"
 #include "agent/schema.h"
 #include "agent/ui.h"
 #include "agent/vision.h"
@@ -50,6 +51,7 @@ typedef struct tl_run_config {
     bool vision;                    /**< send each step's screenshot to the model (--vision):
                                          the model then works in the image's pixels */
     tl_vision_options vision_opts;  /**< size, format, quality, marks of that image */
+    const tl_policy *policy;        /**< actions never performed (--deny-*), or NULL */
 } tl_run_config;
 
 /** How a run ended. Release with tl_run_result_dispose(). */

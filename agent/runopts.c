@@ -35,6 +35,53 @@ void tl_runopts_init(tl_runopts *o, const struct tl_command *cmd)
     o->settle_window_ms = -1;
 }
 
+/* Build the policy of the --deny-* options given so far, or NULL when there are none.
+ * Caller frees *out with tl_policy_free(). */
+static int build_policy(const tl_runopts *o, tl_policy **out, tl_error *err)
+{
+    *out = NULL;
+    if (o->n_deny_package == 0 && o->n_deny_text == 0)
+        return TL_OK;
+    tl_policy *p = tl_policy_new(); /* owned until handed to *out */
+    if (!p)
+        return TL_ENOMEM;
+    int rc = TL_OK;
+    for (int i = 0; rc == TL_OK && i < o->n_deny_package; i++)
+        rc = tl_policy_deny_package(p, o->deny_package[i], err);
+    for (int i = 0; rc == TL_OK && i < o->n_deny_text; i++)
+        rc = tl_policy_deny_text(p, o->deny_text[i], err);
+    if (rc != TL_OK) {
+        tl_policy_free(p);
+        return rc;
+    }
+    *out = p;
+    return TL_OK;
+}
+
+/* --deny-package, --deny-text: keep the value, checked now so that a bad one is a usage error
+ * naming it before anything runs. */
+static int deny_opt(tl_runopts *o, int c, const char *arg)
+{
+    bool pkg = c == TL_RUNOPT_DENY_PACKAGE;
+    int *n = pkg ? &o->n_deny_package : &o->n_deny_text;
+    if (*n >= TL_POLICY_MAX_RULES) {
+        tl_cli_usage(o->cmd, "at most %d --%s options", TL_POLICY_MAX_RULES,
+                     pkg ? "deny-package" : "deny-text");
+        return -1;
+    }
+    (pkg ? o->deny_package : o->deny_text)[(*n)++] = arg;
+    tl_error err = {0};
+    tl_policy *p = NULL;
+    int rc = build_policy(o, &p, &err);
+    tl_policy_free(p);
+    if (rc != TL_OK) {
+        (*n)--;
+        tl_cli_usage(o->cmd, "%s", rc == TL_ENOMEM ? "out of memory" : err.msg);
+        return -1;
+    }
+    return 1;
+}
+
 int tl_runopts_opt(tl_runopts *o, int c, const char *arg)
 {
     const struct tl_command *cmd = o->cmd;
@@ -101,6 +148,8 @@ int tl_runopts_opt(tl_runopts *o, int c, const char *arg)
             return -1;
         }
         return 1;
+    case TL_RUNOPT_DENY_PACKAGE:
+    case TL_RUNOPT_DENY_TEXT: return deny_opt(o, c, arg);
     case TL_RUNOPT_SETTLE_WINDOW:
         if (!tl_cli_parse_long(arg, 0, SETTLE_WINDOW_LIMIT_MS, &o->settle_window_ms)) {
             tl_cli_usage(cmd, "--settle-window takes milliseconds (0..%d), not '%s'",
@@ -179,6 +228,8 @@ int tl_runenv_init(tl_runenv *env, const tl_runopts *o, volatile sig_atomic_t *c
         rc = tl_prompts_load(&env->prompts, o->prompts, err);
     if (rc == TL_OK && o->schema && (rc = load_schema(o->schema, &env->schema, err)) == TL_OK)
         c->output_schema = env->schema;
+    if (rc == TL_OK && (rc = build_policy(o, &env->policy, err)) == TL_OK)
+        c->policy = env->policy;
     return rc;
 }
 
@@ -188,6 +239,9 @@ void tl_runenv_dispose(tl_runenv *env)
         return;
     tl_schema_free(env->schema);
     env->schema = NULL;
+    tl_policy_free(env->policy);
+    env->policy = NULL;
+    env->base.policy = NULL;
     tl_prompts_dispose(&env->prompts);
 }
 

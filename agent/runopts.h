@@ -17,6 +17,7 @@
 
 #include "agent/cli.h"
 #include "agent/loop.h"
+#include "agent/policy.h"
 #include "core/http.h"
 #include "planner/cassette.h"
 #include "planner/llm.h"
@@ -48,6 +49,8 @@ enum tl_runopt {
     TL_RUNOPT_IMAGE_QUALITY,
     TL_RUNOPT_SETTLE_MAX,
     TL_RUNOPT_SETTLE_WINDOW,
+    TL_RUNOPT_DENY_PACKAGE,
+    TL_RUNOPT_DENY_TEXT,
     TL_RUNOPT__END /**< commands number their own options from here */
 };
 
@@ -70,8 +73,10 @@ enum tl_runopt {
         {"image-format", required_argument, NULL, TL_RUNOPT_IMAGE_FORMAT},   \
         {"image-quality", required_argument, NULL, TL_RUNOPT_IMAGE_QUALITY}, \
         {"settle-max", required_argument, NULL, TL_RUNOPT_SETTLE_MAX},       \
+        {"settle-window", required_argument, NULL, TL_RUNOPT_SETTLE_WINDOW}, \
+        {"deny-package", required_argument, NULL, TL_RUNOPT_DENY_PACKAGE},   \
     {                                                                        \
-        "settle-window", required_argument, NULL, TL_RUNOPT_SETTLE_WINDOW    \
+        "deny-text", required_argument, NULL, TL_RUNOPT_DENY_TEXT            \
     }
 
 /** The --help lines of the run options every goal-running command shares. */
@@ -93,7 +98,15 @@ enum tl_runopt {
     "  --settle-max MS      after each action, poll the screen until it settles, at most\n"      \
     "                       MS (default 3000; 0: do not wait, observe once)\n"                   \
     "  --settle-window MS   settled means unchanged for MS (default 200; 0: the same in\n"       \
-    "                       two observations in a row)\n"
+    "                       two observations in a row)\n" TL_RUNOPTS_HELP_SAFETY
+
+/** The --help lines of the action-safety options (agent/policy.h). */
+#define TL_RUNOPTS_HELP_SAFETY                                                                  \
+    "  --deny-package PKG   never open PKG nor act inside it while it is on screen; PKG is a\n" \
+    "                       package or a prefix like com.bank.* (repeatable)\n"                 \
+    "  --deny-text PATTERN  never type text that the regular expression PATTERN (/re/ or\n"     \
+    "                       /re/i) matches (repeatable); refused actions are reported to\n"     \
+    "                       the model as refused\n"
 
 /** The parsed run options. Initialise with tl_runopts_init(); strings are borrowed from argv
  * and the environment. */
@@ -108,6 +121,10 @@ typedef struct tl_runopts {
     bool no_trace;
     bool vision, marks_set;
     tl_vision_options vision_opts;
+    const char *deny_package[TL_POLICY_MAX_RULES]; /**< --deny-package values, checked */
+    int n_deny_package;
+    const char *deny_text[TL_POLICY_MAX_RULES]; /**< --deny-text values, checked */
+    int n_deny_text;
 } tl_runopts;
 
 /** Defaults (from the environment where SPEC §1 says so). */
@@ -134,6 +151,7 @@ int tl_runopts_check(const tl_runopts *o);
 typedef struct tl_runenv {
     tl_prompts prompts; /**< owned */
     tl_schema *schema;  /**< owned, or NULL */
+    tl_policy *policy;  /**< owned: the deny lists, or NULL when there are none */
     tl_run_config base; /**< goal, out_dir, max_steps and timeout_ms to be set per run; the
                              pointers in it borrow from this struct and from the options */
     const char *llm_url;

@@ -756,6 +756,12 @@ struct play {
     int steps;
 };
 
+/* The deny lists of the run (--deny-*), or NULL. */
+static const tl_policy *policy_of(const struct play *p)
+{
+    return p->cfg->env ? p->cfg->env->base.policy : NULL;
+}
+
 static void utc_now(char out[32])
 {
     struct timespec ts;
@@ -1161,6 +1167,9 @@ static bool play_step(struct play *p, const tl_suite_step *st, bool is_expect)
         if (rc == TL_OK)
             rc = tl_action_check(&a, &err);
         if (rc == TL_OK)
+            rc = tl_policy_check(policy_of(p), &a, p->ui ? tl_ui_get_info(p->ui)->package : NULL,
+                                 &err);
+        if (rc == TL_OK)
             rc = tl_exec(p->drv, p->ui, &a, p->cfg->cancel, &res, &err);
         if (rc == TL_OK)
             rc = settle(p, &err);
@@ -1230,7 +1239,10 @@ static void play_goal(struct play *p, const tl_suite_case *c, tl_run_result *rr)
     tl_error_clear(&err);
     int rc = TL_OK;
     if (c->launch) {
-        rc = tl_driver_start_app(p->drv, c->launch, NULL, &err);
+        if (tl_policy_package_denied(policy_of(p), c->launch))
+            rc = tl_error_set(&err, TL_EREJECTED, "the app is on the deny list (--deny-package)");
+        else
+            rc = tl_driver_start_app(p->drv, c->launch, NULL, &err);
         if (rc == TL_OK)
             rc = settle(p, &err);
         if (rc) {
