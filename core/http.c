@@ -530,38 +530,69 @@ static CURLcode configure(tl_http *h, const tl_http_request *req, const call *c,
  * second, each a curl_multi_perform and a poll), one watcher thread looks at the flags of the
  * transfers in flight every SLICE_MS and wakes (curl_multi_wakeup) those whose flag is set. */
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t watch_cv; /* initialised by watcher_start (monotonic clock) */
 static tl_http *watch_head;
 static pthread_once_t watch_once = PTHREAD_ONCE_INIT;
 static bool watcher_running;
+static bool watch_stop; /* set at exit: the watcher returns and is joined */
+static pthread_t watch_thread;
 
 static void *watcher(void *arg)
 {
     (void)arg;
-    for (;;) {
-        struct timespec ts = {0, SLICE_MS * 1000000L};
-        nanosleep(&ts, NULL);
-        pthread_mutex_lock(&watch_mu);
-        for (tl_http *h = watch_head; h; h = h->watch_next) {
+    pthread_mutex_lock(&watch_mu);
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    while (!watch_stop) {
+        next.tv_nsec += SLICE_MS * 1000000L;
+        if (next.tv_nsec >= 1000000000L) {
+            next.tv_sec++;
+            next.tv_nsec -= 1000000000L;
+        }
+        while (!watch_stop && pthread_cond_timedwait(&watch_cv, &watch_mu, &next) == 0) {
+        }
+        for (tl_http *h = watch_head; h && !watch_stop; h = h->watch_next) {
             if (!h->woken && canceled(h)) {
                 h->woken = true;
                 curl_multi_wakeup(h->multi);
             }
         }
-        pthread_mutex_unlock(&watch_mu);
     }
+    pthread_mutex_unlock(&watch_mu);
     return NULL;
+}
+
+/* At exit: stop the watcher and join it, so that nothing of it is left behind. Transfers
+ * still in flight on other threads then look at their flags themselves (watcher_running is
+ * false). */
+static void watcher_exit(void)
+{
+    pthread_mutex_lock(&watch_mu);
+    watch_stop = true;
+    watcher_running = false;
+    pthread_cond_signal(&watch_cv);
+    pthread_mutex_unlock(&watch_mu);
+    pthread_join(watch_thread, NULL);
 }
 
 static void watcher_start(void)
 {
-    pthread_t t;
-    pthread_attr_t attr;
-    if (pthread_attr_init(&attr) != 0)
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca) != 0)
         return;
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    bool ok = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0 &&
+              pthread_cond_init(&watch_cv, &ca) == 0;
+    pthread_condattr_destroy(&ca);
+    pthread_attr_t attr;
+    if (!ok || pthread_attr_init(&attr) != 0)
+        return;
     pthread_attr_setstacksize(&attr, (size_t)64 << 10);
-    watcher_running = pthread_create(&t, &attr, watcher, NULL) == 0;
+    watcher_running = pthread_create(&watch_thread, &attr, watcher, NULL) == 0;
     pthread_attr_destroy(&attr);
+    if (watcher_running && atexit(watcher_exit) != 0) {
+        /* cannot join it at exit: let it go, it only reads the list under the lock */
+        pthread_detach(watch_thread);
+    }
 }
 
 /* Put a transfer under the watcher. @return false when there is no watcher (the caller then
@@ -571,9 +602,11 @@ static bool watch(tl_http *h)
     if (!h->cancel)
         return true; /* nothing to watch: no slice needed either */
     pthread_once(&watch_once, watcher_start);
-    if (!watcher_running)
-        return false;
     pthread_mutex_lock(&watch_mu);
+    if (!watcher_running) {
+        pthread_mutex_unlock(&watch_mu);
+        return false;
+    }
     h->woken = false;
     h->watch_prev = NULL;
     h->watch_next = watch_head;
@@ -586,9 +619,13 @@ static bool watch(tl_http *h)
 
 static void unwatch(tl_http *h)
 {
-    if (!h->cancel || !watcher_running)
+    if (!h->cancel)
         return;
     pthread_mutex_lock(&watch_mu);
+    if (!h->watch_prev && watch_head != h) { /* not in the list (no watcher) */
+        pthread_mutex_unlock(&watch_mu);
+        return;
+    }
     if (h->watch_prev)
         h->watch_prev->watch_next = h->watch_next;
     else

@@ -16,6 +16,25 @@ cleanup() {
 }
 trap cleanup EXIT
 export XDG_STATE_HOME="$WORK/state"
+# TL_VALGRIND_LOGS=DIR (.ci/valgrind): every taploop process the script starts runs under
+# valgrind's memcheck; a log file that is not empty afterwards is a memory error or a leak. The
+# fakes' sim phones (taploop started by a Python fake) run without it: they are the sim
+# commands the scripts check under valgrind themselves, and valgrind would make every fake
+# device request seconds long.
+TAPLOOP_BIN=$TAPLOOP # the binary itself, in the build directory
+if [ -n "${TL_VALGRIND_LOGS:-}" ]; then
+    cat >"$WORK/taploop" <<EOF
+#!/bin/sh
+case "\$(cat /proc/\$PPID/comm 2>/dev/null)" in
+python*) exec "$TAPLOOP" "\$@" ;;
+esac
+exec valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \\
+    --errors-for-leak-kinds=definite,indirect,possible --num-callers=30 \\
+    --log-file="$TL_VALGRIND_LOGS/vg-%p.log" "$TAPLOOP" "\$@"
+EOF
+    chmod +x "$WORK/taploop"
+    TAPLOOP="$WORK/taploop"
+fi
 unset TAPLOOP_DRIVER TAPLOOP_DEVICE TAPLOOP_SIM_FORMAT TAPLOOP_TAP_OFFSET TAPLOOP_MODEL \
     OPENAI_BASE_URL OPENAI_API_KEY 2>/dev/null || true
 OUT="$WORK/out"

@@ -85,7 +85,7 @@ run 3 "$TAPLOOP" observe --driver adb --device 192.168.1.50:5555
 err_has "replug"
 
 echo "the driver conformance test, against the fake server"
-CONFORMANCE="$(dirname "$TAPLOOP")/tests/drivers_test_driver_conformance"
+CONFORMANCE="$(dirname "$TAPLOOP_BIN")/tests/drivers_test_driver_conformance"
 [ -x "$CONFORMANCE" ] || fail "no $CONFORMANCE"
 : >"$ADB_LOG"
 run 0 env TAPLOOP_TEST_ADB_SERVER_SOCKET="$ADB_SERVER_SOCKET" "$CONFORMANCE" --verbose --jobs 1

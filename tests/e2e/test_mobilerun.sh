@@ -46,7 +46,7 @@ launch_mr() {
     printf '%s\n' "$2" >"$WORK/$1.json"
     : >"$WORK/$1.log"
     launch "$1" fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/$1.json" --key "$KEY" \
-        --log "$WORK/$1.log" --idle-timeout 60
+        --log "$WORK/$1.log" --idle-timeout 300
 }
 
 # use_mr NAME: point taploop (MOBILERUN_BASE_URL) and the log checks (MR_LOG) at fake NAME
@@ -179,7 +179,7 @@ LLM_V1="$LLM_URL/v1"
     echo $? >"$WORK/failing.rc"
 ) &
 BG_FAILING=$!
-conformance="$(dirname "$TAPLOOP")/tests/drivers_test_driver_conformance"
+conformance="$(dirname "$TAPLOOP_BIN")/tests/drivers_test_driver_conformance"
 [ -x "$conformance" ] || fail "no $conformance"
 (
     set +e

@@ -2,39 +2,7 @@
 # End-to-end: the built taploop binary driving the sim phone through observe / act / devices,
 # the way a user does it. Needs $TAPLOOP (the binary) and $TL_FIXTURES (tests/fixtures); uses a
 # private state directory, so it never touches the user's phones.
-set -eu
-: "${TAPLOOP:?set TAPLOOP to the taploop binary}"
-: "${TL_FIXTURES:?set TL_FIXTURES to tests/fixtures}"
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-export XDG_STATE_HOME="$WORK/state"
-unset TAPLOOP_DRIVER TAPLOOP_DEVICE TAPLOOP_SIM_FORMAT TAPLOOP_TAP_OFFSET 2>/dev/null || true
-OUT="$WORK/out"
-ERR="$WORK/err"
-
-fail() {
-    echo "FAIL: $*" >&2
-    echo "--- stdout:" >&2
-    cat "$OUT" >&2 2>/dev/null || true
-    echo "--- stderr:" >&2
-    cat "$ERR" >&2 2>/dev/null || true
-    exit 1
-}
-
-# run WANTED_EXIT CMD...: run, keep stdout/stderr, check the exit code
-run() {
-    want=$1
-    shift
-    set +e
-    "$@" >"$OUT" 2>"$ERR"
-    got=$?
-    set -e
-    [ "$got" = "$want" ] || fail "exit $got, wanted $want: $*"
-}
-
-has() { grep -qF -- "$1" "$OUT" || fail "stdout lacks: $1"; }
-hasnt() { ! grep -qF -- "$1" "$OUT" || fail "stdout has: $1"; }
-err_has() { grep -qF -- "$1" "$ERR" || fail "stderr lacks: $1"; }
+. "$(dirname "$0")/lib.sh"
 
 # index_of TEXT: the listing index of the line whose first label is "TEXT"
 index_of() {
