@@ -22,7 +22,11 @@ export XDG_STATE_HOME="$WORK/state"
 # commands the scripts check under valgrind themselves, and valgrind would make every fake
 # device request seconds long.
 TAPLOOP_BIN=$TAPLOOP # the binary itself, in the build directory
+# TL_SLOW: how much slower than usual taploop runs; checks that race a timer on the device
+# (a timed transition, a wait for a request) scale their times by it. 10 under valgrind.
+TL_SLOW=1
 if [ -n "${TL_VALGRIND_LOGS:-}" ]; then
+    TL_SLOW=10
     cat >"$WORK/taploop" <<EOF
 #!/bin/sh
 case "\$(cat /proc/\$PPID/comm 2>/dev/null)" in

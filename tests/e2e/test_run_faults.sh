@@ -107,7 +107,7 @@ JSON
 start_fake "$WORK/slow.json"
 "$TAPLOOP" run "Open Settings" --llm-url "$FAKE_URL" --out "$WORK/slow" --json >"$OUT" 2>"$ERR" &
 pid=$!
-for _ in $(seq 1 100); do
+for _ in $(seq 1 600); do
     [ "$(wc -l <"$FAKE_LOG")" -ge 2 ] && break
     sleep 0.05
 done

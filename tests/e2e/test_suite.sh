@@ -124,9 +124,11 @@ cases:
     expect: [{checked: {text: Dark theme}}]
 YAML
 # a mail app whose Archive shows a spinner for 1.5 s (a timed transition, docs/sim-model.md)
-sed 's/"after": {"ms": 500, "do": \[{"replace": "archive"}\]}/"after": {"ms": 1500, "do": [{"replace": "archive"}]}/' \
+# (the spinner must outlast the steps up to the check of "archive too soon": TL_SLOW)
+SPIN_MS=$((1500 * TL_SLOW))
+sed "s/\"after\": {\"ms\": 500, \"do\": \[{\"replace\": \"archive\"}\]}/\"after\": {\"ms\": $SPIN_MS, \"do\": [{\"replace\": \"archive\"}]}/" \
     "$TL_FIXTURES/sim/loading.json" >"$WORK/slow-mail.json"
-grep -q '"ms": 1500' "$WORK/slow-mail.json" || fail "slow-mail.json"
+grep -q "\"ms\": $SPIN_MS" "$WORK/slow-mail.json" || fail "slow-mail.json"
 cat >"$WORK/loading.yaml" <<YAML
 name: loading
 device: $WORK/slow-mail.json
@@ -135,7 +137,7 @@ cases:
     steps:
       - launch: com.example.mail
       - tap: {text: Archive}
-      - wait_for: {text: "/^Invoice 2023-1[12]$/", timeout_ms: 5000}
+      - wait_for: {text: "/^Invoice 2023-1[12]$/", timeout_ms: $((5000 * TL_SLOW))}
       - assert_not_visible: {text: Loading…}
   - name: archive too soon
     steps:
