@@ -6,6 +6,7 @@ Each function takes a BaseHTTPRequestHandler whose request has been read and ans
 - truncate: a Content-Length larger than what is sent, half of the body, then close;
 - hang:     nothing is sent; the connection stays open until the client gives up (or
             HANG_MAX_S passes);
+- stall:    the headers and half of the body, then nothing more, as hang;
 - huge:     a 200 announcing and streaming a body of `size` bytes (a JSON string of spaces),
             until the client closes;
 - badutf8:  a 200 with the given JSON body, which the caller made not UTF-8 (corrupt_utf8).
@@ -23,7 +24,7 @@ HANG_MAX_S = 120.0
 CHUNK = 1 << 16
 BAD_BYTES = b"\xc3\xff\xfe"  # a lead byte without its continuation, then two never-UTF-8 bytes
 
-MODES = ("reset", "truncate", "hang", "huge", "badutf8")
+MODES = ("reset", "truncate", "hang", "stall", "huge", "badutf8")
 
 
 def _close(handler):
@@ -71,6 +72,19 @@ def hang(handler):
             except OSError:
                 break
     _close(handler)
+
+
+def stall(handler, data, ctype="application/json"):
+    try:
+        handler.send_response(200)
+        handler.send_header("Content-Type", ctype)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data[:len(data) // 2])
+        handler.wfile.flush()
+    except OSError:
+        pass
+    hang(handler)
 
 
 def huge(handler, size, ctype="application/json"):
@@ -121,6 +135,8 @@ def apply(handler, mode, size=0, data=b"{}"):
         truncate(handler, data)
     elif mode == "hang":
         hang(handler)
+    elif mode == "stall":
+        stall(handler, data)
     elif mode == "huge":
         huge(handler, size)
     elif mode == "badutf8":
