@@ -38,12 +38,15 @@
 #define DEFAULT_SYNC_MS 15000
 #define DEFAULT_HTTP_MS 30000
 #define DEFAULT_WAIT_MS 300000
-#define SCREENSHOT_MAX  ((size_t)32 << 20)
-#define PAGE_ROWS       100
-#define PAGES_MAX       1000
-#define DUMP_ATTEMPTS   3
-#define CLEAR_CHARS     256
-#define TREE_MAX        ((size_t)64 << 20)
+
+/* Times a read-only command is sent again after its answer was lost (post_as). */
+#define READ_RESENDS   2
+#define SCREENSHOT_MAX ((size_t)32 << 20)
+#define PAGE_ROWS      100
+#define PAGES_MAX      1000
+#define DUMP_ATTEMPTS  3
+#define CLEAR_CHARS    256
+#define TREE_MAX       ((size_t)64 << 20)
 
 /* Everything a session or a device listing needs; read from the environment once. */
 struct ac_conf {
@@ -195,14 +198,24 @@ static int post_as(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, cons
         .body_len = body->len,
         .timeout_ms = timeout_ms,
         .max_response = TL_AC_MAX_BODY,
-        /* the queries and read-only commands change nothing: repeated after a reset or a
-         * truncated answer (other commands and app launches are not: the pad may have run
-         * them) */
-        .idempotent = repeatable || op == TL_AC_OP_SCRIPT_INFO || op == TL_AC_OP_PREVIEW ||
+        /* the queries change nothing: repeated after a reset, a truncated answer or a timeout
+         * (commands and app launches are not: the pad may have run them) */
+        .idempotent = op == TL_AC_OP_SCRIPT_INFO || op == TL_AC_OP_PREVIEW ||
                       op == TL_AC_OP_APP_TASK_INFO || op == TL_AC_OP_PAD_INFOS,
     };
     if (rc == TL_OK)
         rc = tl_http_send(c->http, &req, resp, err);
+    /* A read-only command whose one attempt reached the server but whose answer was lost (a
+     * reset, a truncated body): the HTTP layer does not repeat a POST, but this one is safe to
+     * send again. A timeout is not repeated here: the syncCmd caller falls back to asyncCmd. */
+    for (int again = 0; repeatable && rc == TL_ENET && resp->attempts == 1 && again < READ_RESENDS;
+         again++) {
+        tl_log(TL_LOG_DEBUG, "armcloud: %s: %s; sending the read-only command again", name,
+               err ? err->msg : "lost answer");
+        if (err)
+            tl_error_clear(err);
+        rc = tl_http_send(c->http, &req, resp, err);
+    }
     c->last_status = resp->status;
     tl_buf_wipe(&auth_h);
     if (rc == TL_OK && (resp->status < 200 || resp->status > 299)) {

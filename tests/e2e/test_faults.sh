@@ -173,7 +173,7 @@ ui_fault() {
     ui_fault mr-huge '"conn": "huge", "always": true'
     ui_fault mr-badutf8 '"conn": "badutf8", "always": true'
     ui_fault mr-shape '"status": 200, "always": true, "body": {"a11y_tree": "none", "phone_state": 7}'
-    printf ']}\n'
+    printf '{"path": "/never", "times": 0}]}\n'
 } >"$WORK/mr.json"
 launch MR fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/mr.json" --static \
     --log "$WORK/mr.log" --idle-timeout 120
