@@ -208,13 +208,17 @@ static int post_as(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, cons
     /* A read-only command whose one attempt reached the server but whose answer was lost (a
      * reset, a truncated body): the HTTP layer does not repeat a POST, but this one is safe to
      * send again. A timeout is not repeated here: the syncCmd caller falls back to asyncCmd. */
-    for (int again = 0; repeatable && rc == TL_ENET && resp->attempts == 1 && again < READ_RESENDS;
-         again++) {
+    int sends = 1;
+    for (; repeatable && rc == TL_ENET && resp->attempts == 1 && sends <= READ_RESENDS; sends++) {
         tl_log(TL_LOG_DEBUG, "armcloud: %s: %s; sending the read-only command again", name,
                err ? err->msg : "lost answer");
         if (err)
             tl_error_clear(err);
         rc = tl_http_send(c->http, &req, resp, err);
+    }
+    if (rc != TL_OK && sends > 1 && err) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof(err->msg) - n, " (the command was sent %d times)", sends);
     }
     c->last_status = resp->status;
     tl_buf_wipe(&auth_h);

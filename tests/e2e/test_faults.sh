@@ -282,6 +282,7 @@ ac_cells() {
     names "$REFUSED/openapi/open/pad/" "connection refused"
     cell ac-reset 3 30 error "$TAPLOOP" run "Go home" $AC --device ACRESET $LLM
     names "$AC_URL$SYNC" "connection reset"
+    err_has "(the command was sent 3 times)"
     cell ac-5xxever 3 40 error "$TAPLOOP" run "Go home" $AC --device AC5XXEVER $LLM
     names "$AC_URL$SYNC" "500 Internal Server Error"
     cell ac-hang 3 40 error env TAPLOOP_HTTP_TIMEOUT_MS=$HANG_MS "$TAPLOOP" run "Go home" $AC \
