@@ -333,8 +333,32 @@ static void share_unlock(CURL *handle, curl_lock_data data, void *payload)
         pthread_mutex_unlock(&share_locks[data]);
 }
 
+/* TAPLOOP_HTTP_TIMEOUT_MS, read once by global_init_once: a cap on every attempt's connect and
+ * total timeouts (0: none); timeout_env_bad when the variable is set but not a number of
+ * milliseconds in range (its start kept for the message: it is no secret). */
+static long timeout_cap_ms;
+static bool timeout_env_bad;
+static char timeout_env_text[40];
+
+static void read_timeout_env(void)
+{
+    const char *v = getenv(TL_HTTP_TIMEOUT_ENV);
+    if (!v || !v[0])
+        return;
+    char *end;
+    errno = 0;
+    long ms = strtol(v, &end, 10);
+    if (errno || *end || ms < TL_HTTP_TIMEOUT_ENV_MIN || ms > TL_HTTP_TIMEOUT_ENV_MAX) {
+        timeout_env_bad = true;
+        copy_printable(timeout_env_text, sizeof(timeout_env_text), v, sizeof(timeout_env_text) - 1);
+        return;
+    }
+    timeout_cap_ms = ms;
+}
+
 static void global_init_once(void)
 {
+    read_timeout_env();
     global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (global_rc != CURLE_OK)
         return;
@@ -361,6 +385,10 @@ int tl_http_global_init(tl_error *err)
     if (global_rc != CURLE_OK)
         return tl_error_set(err, TL_ENOMEM, "libcurl initialisation failed: %s",
                             curl_easy_strerror(global_rc));
+    if (timeout_env_bad)
+        return tl_error_set(err, TL_EUSAGE, "%s must be milliseconds (%ld..%ld), not '%s'",
+                            TL_HTTP_TIMEOUT_ENV, (long)TL_HTTP_TIMEOUT_ENV_MIN,
+                            (long)TL_HTTP_TIMEOUT_ENV_MAX, timeout_env_text);
     return TL_OK;
 }
 
@@ -902,11 +930,15 @@ static int prepare(const tl_http_request *req, call *c, tl_error *err)
     if (!scheme_ok(req->url))
         return tl_error_set(err, TL_EUSAGE, "%s: %s %s: not an http:// or https:// URL",
                             c->endpoint, c->method, c->url);
-    c->unsafe =
-        req->body != NULL || strcmp(c->method, "POST") == 0 || strcmp(c->method, "PATCH") == 0;
+    c->unsafe = !req->idempotent && (req->body != NULL || strcmp(c->method, "POST") == 0 ||
+                                     strcmp(c->method, "PATCH") == 0);
     c->connect_timeout_ms =
         req->connect_timeout_ms > 0 ? req->connect_timeout_ms : TL_HTTP_CONNECT_TIMEOUT_MS;
     c->timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : TL_HTTP_TIMEOUT_MS;
+    if (timeout_cap_ms > 0 && c->timeout_ms > timeout_cap_ms)
+        c->timeout_ms = timeout_cap_ms;
+    if (timeout_cap_ms > 0 && c->connect_timeout_ms > timeout_cap_ms)
+        c->connect_timeout_ms = timeout_cap_ms;
     c->max_response = req->max_response > 0 ? req->max_response : TL_HTTP_MAX_RESPONSE;
     c->max_attempts = req->max_attempts > 0 ? req->max_attempts : TL_HTTP_MAX_ATTEMPTS;
     c->backoff_ms = req->backoff_ms > 0 ? req->backoff_ms : TL_HTTP_BACKOFF_MS;

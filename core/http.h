@@ -8,9 +8,9 @@
  * cap), on 5xx, on timeouts and on connection errors (refused, reset, DNS), up to
  * max_attempts attempts in all, sleeping base * 2^(attempt-1) with +-25% jitter in between.
  * Other 4xx answers are not retried. A request that is not safe to repeat (one with a body, or
- * POST or PATCH) is retried only when the server did not receive it (DNS, refused, timeout while
- * connecting) or answered 429/5xx; libcurl itself re-sends once when a reused keep-alive
- * connection turns out to be dead before any byte of the answer arrived.
+ * POST or PATCH, unless marked idempotent) is retried only when the server did not receive it
+ * (DNS, refused, timeout while connecting) or answered 429/5xx; libcurl itself re-sends once when a
+ * reused keep-alive connection turns out to be dead before any byte of the answer arrived.
  *
  * Secrets: header values (Authorization, signatures, keys) never appear in messages or logs;
  * URLs in messages lose any user:password@ part and their query string.
@@ -42,6 +42,17 @@
 #define TL_HTTP_MAX_ATTEMPTS       4
 #define TL_HTTP_BACKOFF_MS         500
 #define TL_HTTP_MAX_BACKOFF_MS     30000
+
+/**
+ * The environment variable capping every attempt's connect and total timeouts, in milliseconds
+ * (TL_HTTP_TIMEOUT_ENV_MIN..TL_HTTP_TIMEOUT_ENV_MAX): for an operator who wants a hung endpoint
+ * noticed sooner than the requests' own timeouts (120 s for the LLM, 30 s for Mobilerun calls),
+ * and for tests. Read once, by the first tl_http_global_init(); a value that is not such a
+ * number makes tl_http_global_init() (and so tl_http_new()) fail with TL_EUSAGE.
+ */
+#define TL_HTTP_TIMEOUT_ENV     "TAPLOOP_HTTP_TIMEOUT_MS"
+#define TL_HTTP_TIMEOUT_ENV_MIN 100
+#define TL_HTTP_TIMEOUT_ENV_MAX 3600000
 
 /**
  * A throttle shared by the clients that talk to one endpoint (the LLM clients of a batch).
@@ -98,6 +109,9 @@ typedef struct tl_http_request {
     long deadline_ms;    /**< if > 0: give up (TL_ETIMEOUT) when this much time has passed,
                               waits and attempts included */
     tl_http_throttle *throttle; /**< shared cap and 429 pause (see above), or NULL */
+    bool idempotent; /**< repeating the request changes nothing on the server even though it
+                          has a body or is a POST (a chat completion, a read-only query): it
+                          is retried like a GET after a timeout, a reset or a truncated answer */
 } tl_http_request;
 
 /** A response. Initialise with tl_http_response_init(), release with _dispose(). */

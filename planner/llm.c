@@ -429,6 +429,19 @@ static int parse_reply(const cJSON *root, tl_llm_reply *out, tl_error *err)
 int tl_llm_parse_reply(const char *body, size_t len, tl_llm_reply *out, tl_error *err)
 {
     memset(out, 0, sizeof(*out));
+    /* JSON is UTF-8 (RFC 8259); bytes that are not would reach the trajectory and go back to
+     * the model in the next request, which a strict server then rejects */
+    if (body && !tl_utf8_valid(body, len)) {
+        size_t at = 0;
+        while (at < len) {
+            uint32_t cp;
+            size_t k = tl_utf8_decode((const unsigned char *)body + at, len - at, &cp);
+            if (k == 0)
+                break;
+            at += k;
+        }
+        return tl_error_set(err, TL_EBADRESP, "the LLM's reply is invalid UTF-8 (at byte %zu)", at);
+    }
     cJSON *root = body ? cJSON_ParseWithLength(body, len) : NULL;
     if (!root) {
         char ex[128];
@@ -641,6 +654,7 @@ static int send_request(tl_llm *l, const tl_buf *body, tl_http_response *resp, t
         .max_attempts = l->max_attempts,
         .deadline_ms = l->deadline_ms,
         .throttle = l->throttle,
+        .idempotent = true, /* a chat completion changes nothing: a reset one is asked again */
     };
     int rc = tl_http_send(l->http, &req, resp, err);
     if (rc == TL_OK) {
@@ -691,8 +705,14 @@ int tl_llm_complete(tl_llm *l, const tl_chat *chat, tl_llm_reply *out, tl_error 
     long long t0 = tl_now_ms();
     rc = send_request(l, &req, &resp, err);
     long latency = tl_now_ms() - t0;
-    if (rc == TL_OK)
+    if (rc == TL_OK) {
         rc = tl_llm_parse_reply(resp.body.data, resp.body.len, out, err);
+        if (rc) { /* name the endpoint, as the HTTP layer's messages do */
+            char url[320];
+            tl_http_redact_url(l->url, url, sizeof(url));
+            tl_error_prefix(err, "LLM: POST %s: ", url);
+        }
+    }
     if (rc == TL_OK) {
         out->latency_ms = latency;
         if (l->cassette) {

@@ -38,12 +38,15 @@
 #define DEFAULT_SYNC_MS 15000
 #define DEFAULT_HTTP_MS 30000
 #define DEFAULT_WAIT_MS 300000
-#define SCREENSHOT_MAX  ((size_t)32 << 20)
-#define PAGE_ROWS       100
-#define PAGES_MAX       1000
-#define DUMP_ATTEMPTS   3
-#define CLEAR_CHARS     256
-#define TREE_MAX        ((size_t)64 << 20)
+
+/* Times a read-only command is sent again after its answer was lost (post_as). */
+#define READ_RESENDS   2
+#define SCREENSHOT_MAX ((size_t)32 << 20)
+#define PAGE_ROWS      100
+#define PAGES_MAX      1000
+#define DUMP_ATTEMPTS  3
+#define CLEAR_CHARS    256
+#define TREE_MAX       ((size_t)64 << 20)
 
 /* Everything a session or a device listing needs; read from the environment once. */
 struct ac_conf {
@@ -151,8 +154,8 @@ static int conf_init(struct ac_conf *c, const tl_driver_config *cfg, tl_error *e
  * answer (its envelope is checked by the caller's parser). A non-2xx answer that carries an
  * envelope with a known error code is reported with that code's meaning.
  */
-static int post(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const char *pad,
-                long timeout_ms, tl_http_response *resp, tl_error *err)
+static int post_as(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const char *pad,
+                   long timeout_ms, bool repeatable, tl_http_response *resp, tl_error *err)
 {
     const char *name = tl_ac_op_name(op);
     char x_date[TL_AC_X_DATE_LEN + 1];
@@ -195,9 +198,28 @@ static int post(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const c
         .body_len = body->len,
         .timeout_ms = timeout_ms,
         .max_response = TL_AC_MAX_BODY,
+        /* the queries change nothing: repeated after a reset, a truncated answer or a timeout
+         * (commands and app launches are not: the pad may have run them) */
+        .idempotent = op == TL_AC_OP_SCRIPT_INFO || op == TL_AC_OP_PREVIEW ||
+                      op == TL_AC_OP_APP_TASK_INFO || op == TL_AC_OP_PAD_INFOS,
     };
     if (rc == TL_OK)
         rc = tl_http_send(c->http, &req, resp, err);
+    /* A read-only command whose one attempt reached the server but whose answer was lost (a
+     * reset, a truncated body): the HTTP layer does not repeat a POST, but this one is safe to
+     * send again. A timeout is not repeated here: the syncCmd caller falls back to asyncCmd. */
+    int sends = 1;
+    for (; repeatable && rc == TL_ENET && resp->attempts == 1 && sends <= READ_RESENDS; sends++) {
+        tl_log(TL_LOG_DEBUG, "armcloud: %s: %s; sending the read-only command again", name,
+               err ? err->msg : "lost answer");
+        if (err)
+            tl_error_clear(err);
+        rc = tl_http_send(c->http, &req, resp, err);
+    }
+    if (rc != TL_OK && sends > 1 && err) {
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof(err->msg) - n, " (the command was sent %d times)", sends);
+    }
     c->last_status = resp->status;
     tl_buf_wipe(&auth_h);
     if (rc == TL_OK && (resp->status < 200 || resp->status > 299)) {
@@ -226,6 +248,14 @@ static int post(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const c
     tl_buf_dispose(&date_h);
     tl_buf_dispose(&host_h);
     return rc;
+}
+
+/* post_as() for a request that is not to be repeated once the server has it, unless its
+ * operation is a query. */
+static int post(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, const char *pad,
+                long timeout_ms, tl_http_response *resp, tl_error *err)
+{
+    return post_as(c, op, body, pad, timeout_ms, false, resp, err);
 }
 
 /* ---- tasks and shell commands -------------------------------------------------------------- */
@@ -310,7 +340,8 @@ static int run_async(struct ac_conf *c, const char *pad, const char *cmd, tl_ac_
  * asyncCmd + executeScriptInfo when syncCmd times out (error 110012, taskStatus -4, or no HTTP
  * answer within ARMCLOUD_SYNC_TIMEOUT_MS).
  */
-static int run_shell(struct ac_driver *d, const char *cmd, tl_buf *output, tl_error *err)
+static int run_shell_as(struct ac_driver *d, const char *cmd, bool read_only, tl_buf *output,
+                        tl_error *err)
 {
     struct ac_conf *c = &d->conf;
     const char *pad = d->base.device;
@@ -325,7 +356,7 @@ static int run_shell(struct ac_driver *d, const char *cmd, tl_buf *output, tl_er
     tl_ac_task task;
     memset(&task, 0, sizeof(task));
     long long t0 = tl_now_ms();
-    int rc = post(c, TL_AC_OP_SYNC_CMD, &body, pad, c->sync_ms, &resp, err);
+    int rc = post_as(c, TL_AC_OP_SYNC_CMD, &body, pad, c->sync_ms, read_only, &resp, err);
     if (rc == TL_OK)
         rc =
             tl_ac_parse_task(resp.body.data, resp.body.len, TL_AC_OP_SYNC_CMD, pad, -1, &task, err);
@@ -366,6 +397,20 @@ static int run_shell(struct ac_driver *d, const char *cmd, tl_buf *output, tl_er
     return rc;
 }
 
+/* Run a command that may change the pad (an input event, a launch): not sent again once the
+ * server has it. */
+static int run_shell(struct ac_driver *d, const char *cmd, tl_buf *output, tl_error *err)
+{
+    return run_shell_as(d, cmd, false, output, err);
+}
+
+/* Run a command that only reads (the UI dump and its chunks, wm size, settings, the package
+ * list): repeated after a reset or a truncated answer like any query. */
+static int run_query(struct ac_driver *d, const char *cmd, tl_buf *output, tl_error *err)
+{
+    return run_shell_as(d, cmd, true, output, err);
+}
+
 /* Run a command line built by one of the adbshell builders, ignoring its output. */
 static int run_action(struct ac_driver *d, tl_buf *cmd, int built, tl_error *err)
 {
@@ -398,7 +443,7 @@ static int read_rest(struct ac_driver *d, size_t off, size_t size, tl_buf *tree,
             rc = tl_error_set(err, TL_ENOMEM, "armcloud: out of memory");
             break;
         }
-        rc = run_shell(d, cmd.data, &chunk, err);
+        rc = run_query(d, cmd.data, &chunk, err);
         if (rc)
             break;
         size_t keep = tl_ac_chunk_keep(chunk.data, chunk.len, want, off + want >= size);
@@ -435,7 +480,7 @@ static int fetch_tree(struct ac_driver *d, tl_buf *tree, tl_error *err)
         rc = tl_error_set(err, TL_ENOMEM, "armcloud: out of memory");
     for (int attempt = 1; rc == TL_OK; attempt++) {
         tl_buf_clear(&out);
-        rc = run_shell(d, cmd.data, &out, err);
+        rc = run_query(d, cmd.data, &out, err);
         if (rc == TL_OK)
             rc = tl_shell_check_dump(out.data ? out.data : "", out.len, err);
         if (rc != TL_ENOTREADY || attempt >= DUMP_ATTEMPTS)
@@ -544,7 +589,7 @@ static void learn_size(struct ac_driver *d)
     tl_buf_init(&out, 1 << 16);
     tl_error ignored;
     int w = 0, h = 0;
-    if (tl_shell_wm_size(&cmd) == TL_OK && run_shell(d, cmd.data, &out, &ignored) == TL_OK &&
+    if (tl_shell_wm_size(&cmd) == TL_OK && run_query(d, cmd.data, &out, &ignored) == TL_OK &&
         tl_shell_parse_wm_size(out.data ? out.data : "", out.len, &w, &h, &ignored) == TL_OK) {
         d->width = w;
         d->height = h;
@@ -661,7 +706,7 @@ static int learn_ime(struct ac_driver *d, tl_error *err)
     tl_buf_init(&out, 1 << 16);
     int rc = tl_shell_input_method(&cmd) ? tl_error_set(err, TL_ENOMEM, "out of memory") : TL_OK;
     if (rc == TL_OK)
-        rc = run_shell(d, cmd.data, &out, err);
+        rc = run_query(d, cmd.data, &out, err);
     if (rc == TL_OK) {
         d->adb_keyboard = tl_shell_is_adb_keyboard(out.data ? out.data : "", out.len);
         d->ime_known = true;
@@ -781,7 +826,7 @@ static int ac_list_apps(tl_driver *drv, tl_app_list *out, tl_error *err)
     tl_buf_init(&text, (size_t)8 << 20);
     int rc = tl_shell_list_packages(&cmd) ? tl_error_set(err, TL_ENOMEM, "out of memory") : TL_OK;
     if (rc == TL_OK)
-        rc = run_shell(AC(drv), cmd.data, &text, err);
+        rc = run_query(AC(drv), cmd.data, &text, err);
     if (rc == TL_OK)
         rc = tl_shell_parse_packages(text.data ? text.data : "", text.len, out, err);
     tl_buf_dispose(&cmd);

@@ -540,6 +540,31 @@ Test(http, reset_connection)
     ctx_stop(&t);
 }
 
+/* A request marked idempotent (a chat completion) is asked again after a truncated answer or a
+ * reset though it is a POST with a body; unmarked, it is not. */
+Test(http, idempotent_post_retried_after_truncation_and_reset)
+{
+    fake_http_response trunc = {
+        .action = FAKE_HTTP_TRUNCATE, .body = "0123456789", .truncate_len = 4};
+    fake_http_response script[] = {trunc, {.action = FAKE_HTTP_RESET}, {.body = "whole"}, trunc};
+    ctx t;
+    ctx_start(&t, script, N(script), "/chat");
+    tl_http_request r = req_for(t.url);
+    r.method = "POST";
+    r.body = "{}";
+    r.body_len = 2;
+    r.idempotent = true;
+    cr_assert_eq(send_req(&t, &r), TL_OK, "%s", t.err.msg);
+    cr_assert_eq(t.resp.attempts, 3);
+    cr_assert_str_eq(t.resp.body.data, "whole");
+    r.idempotent = false;
+    cr_assert_eq(send_req(&t, &r), TL_ENET, "%s", t.err.msg);
+    cr_assert_eq(t.resp.attempts, 1);
+    cr_assert_not_null(strstr(t.err.msg, "response truncated"), "%s", t.err.msg);
+    cr_assert_eq(fake_http_request_count(t.srv), 4);
+    ctx_stop(&t);
+}
+
 Test(http, post_retried_on_503)
 {
     fake_http_response script[] = {{.status = 503}, {.body = "ok"}};
@@ -1108,4 +1133,45 @@ Test(http, share_handle_under_threads)
         cr_assert_eq(a[i].rc, TL_OK, "%s", a[i].msg);
     }
     fake_http_stop(srv);
+}
+
+/* ---- TAPLOOP_HTTP_TIMEOUT_MS (read once per process: each test runs in its own) ------------- */
+
+static void setup_cap(void)
+{
+    setenv(TL_HTTP_TIMEOUT_ENV, "200", 1);
+    setup();
+}
+
+/* The variable caps an attempt's timeout below the request's own. */
+Test(http_env, timeout_env_caps_every_attempt, .init = setup_cap, .timeout = 60)
+{
+    fake_http_response script[] = {{.action = FAKE_HTTP_HANG}};
+    ctx t;
+    ctx_start(&t, script, N(script), "/silent");
+    tl_http_request r = req_for(t.url);
+    r.timeout_ms = 30000;
+    r.max_attempts = 2;
+    long long t0 = mono_ms();
+    cr_assert_eq(send_req(&t, &r), TL_ETIMEOUT, "%s", t.err.msg);
+    cr_assert_lt(mono_ms() - t0, 20000); /* far below the request's own 2 x 30 s */
+    cr_assert_not_null(strstr(t.err.msg, "timed out after 0.2 s (after 2 attempts)"), "%s",
+                       t.err.msg);
+    ctx_stop(&t);
+}
+
+static void setup_bad_cap(void)
+{
+    setenv(TL_HTTP_TIMEOUT_ENV, "2s", 1);
+}
+
+/* A value that is not milliseconds in range is a usage error naming the variable. */
+Test(http_env, timeout_env_invalid, .init = setup_bad_cap, .timeout = 60)
+{
+    tl_error err = {0};
+    cr_assert_eq(tl_http_global_init(&err), TL_EUSAGE);
+    cr_assert_str_eq(err.msg, "TAPLOOP_HTTP_TIMEOUT_MS must be milliseconds (100..3600000), not "
+                              "'2s'");
+    cr_assert_null(tl_http_new(NULL, &err));
+    cr_assert_eq(err.code, TL_EUSAGE);
 }

@@ -32,7 +32,10 @@ import time
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import faultio  # tests/fakes/faultio.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+HUGE_SIZE = (32 << 20) + 1  # "conn": "huge": one byte over taploop's ArmCloud cap
 SERVICE = "armcloud-paas"
 SIGNED_HEADERS = "content-type;host;x-content-sha256;x-date"
 
@@ -379,6 +382,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(200, envelope(fault["code"]))
         result = getattr(self, "op_" + op)(state, body, fault)
         entry.update(status=200, code=result["code"])
+        if fault and "conn" in fault:  # a faultio mode, after the work is done
+            entry.update(fault=True, conn=fault["conn"])
+            state.log(entry)
+            data = json.dumps(result, ensure_ascii=False).encode("utf-8")
+            if fault["conn"] == "badutf8":
+                data = faultio.corrupt_utf8(data, fault.get("key", "errorMsg"))
+            return faultio.apply(self, fault["conn"], size=int(fault.get("size", HUGE_SIZE)),
+                                 data=data)
         state.log(entry)
         self.send(200, result)
 

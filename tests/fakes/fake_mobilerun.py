@@ -11,7 +11,8 @@ built binary (`taploop observe --dump -`, `observe --screenshot`, `act ...` with
 `--device sim:<phone>`) in a private XDG_STATE_HOME, so the phones are independent and behave
 exactly as the sim does. Every request is checked against the reference (method, path, query,
 Bearer key, Content-Type, body keys and types); a violation is answered 400/422 and logged.
-Faults (statuses, Retry-After, delays, truncated bodies) come from the config's "faults".
+Faults (statuses, Retry-After, delays, truncated bodies, and the connection faults of
+faultio.py with "conn": reset, truncate, hang, huge, badutf8) come from the config's "faults".
 --static serves every device from one snapshot of a fresh phone (its ui-state and screenshot,
 taken once at start) and acknowledges actions without running anything, after --latency-ms:
 a fast server for many devices (batch tests and benchmarks).
@@ -36,8 +37,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import faultio  # tests/fakes/faultio.py
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_MODEL = os.path.join(HERE, "..", "..", "drivers", "sim", "demo-phone.json")
+HUGE_SIZE = (64 << 20) + 1  # "conn": "huge": one byte over taploop's largest Mobilerun cap
 
 DEVICE_TYPES = ["dedicated_emulated_device", "dedicated_physical_device",
                 "dedicated_premium_device"]
@@ -439,6 +443,11 @@ class Handler(BaseHTTPRequestHandler):
         entry["end"] = time.time()
         state.log(entry)  # before answering: a client that got its answer finds it logged
         state.touch()
+        if isinstance(truncate, str):
+            if truncate == "badutf8":
+                data = faultio.corrupt_utf8(data)
+            size = int((entry["fault"] or {}).get("size", HUGE_SIZE))
+            return faultio.apply(self, truncate, size=size, data=data)
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.ctype)
@@ -502,6 +511,8 @@ class Handler(BaseHTTPRequestHandler):
                     return Reply(status, body_out.encode("utf-8"), "text/plain", headers), False
                 return Reply(status, body_out, headers=headers), fault.get("truncate", False)
             truncate = bool(fault.get("truncate"))
+            if fault.get("conn"):
+                truncate = fault["conn"]  # a faultio mode, applied by handle_any
         return getattr(self, "a_" + action)(state, groups, query, body), truncate
 
     # ---- device list and lifecycle ----

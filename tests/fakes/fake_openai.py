@@ -22,6 +22,10 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import faultio  # tests/fakes/faultio.py
+
+HUGE_SIZE = (64 << 20) + 1  # "fault": "huge": one byte over taploop's 64 MiB response cap
+
 UNTIL_LISTED_MAX = 20  # an until_listed entry is replied at most this many times
 
 LISTING_LINE = re.compile(r"^\[\d+\] ", re.M)
@@ -100,6 +104,8 @@ class Script:
             while self.next < len(self.replies):
                 i = self.next
                 entry = self.replies[i]
+                if isinstance(entry, dict) and entry.get("always"):
+                    return entry  # a persistent fault: never consumed
                 until = entry.get("until_listed") if isinstance(entry, dict) else None
                 if until is None:
                     self.next += 1
@@ -363,8 +369,22 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(state.args.delay_ms / 1000.0)
         if isinstance(entry, dict) and entry.get("delay_ms"):
             time.sleep(float(entry["delay_ms"]) / 1000.0)
+        mode = entry.get("fault") if isinstance(entry, dict) else None
+        if mode:
+            return self.fault(n, request, entry, mode)
         status, body, extra = answer(n, request, entry)
         self.send(status, body, extra)
+
+    def fault(self, n, request, entry, mode):
+        """Answer with a connection-level fault (faultio.MODES) instead of the entry's reply;
+        the reply the entry describes otherwise (a tool call, content) is what truncate cuts
+        and badutf8 corrupts."""
+        _, body, _ = answer(n, request, {k: v for k, v in entry.items()
+                                         if k not in ("fault", "always")})
+        data = (body if isinstance(body, str) else json.dumps(body)).encode("utf-8")
+        if mode == "badutf8":
+            data = faultio.corrupt_utf8(data)
+        faultio.apply(self, mode, size=int(entry.get("size", HUGE_SIZE)), data=data)
 
 
 def watchdog(state, idle_timeout, parent):

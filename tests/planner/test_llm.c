@@ -1339,3 +1339,24 @@ Test(llm, fake_server_script_features)
     fake_stop(&f);
     tl_llm_free(l);
 }
+
+/* A reply whose bytes are not UTF-8 is refused whole, naming where: its strings would otherwise
+ * reach the trajectory and go back to the model in the next request (found by e2e_faults). */
+Test(llm, reply_with_invalid_utf8_is_refused)
+{
+    static const char body[] =
+        "{\"choices\":[{\"index\":0,\"finish_reason\":\"stop\","
+        "\"message\":{\"role\":\"assistant\",\"content\":\"caf\xc3\xff\"}}]}";
+    tl_llm_reply r;
+    tl_error err = {0};
+    cr_assert_eq(tl_llm_parse_reply(body, sizeof(body) - 1, &r, &err), TL_EBADRESP);
+    cr_assert(strstr(err.msg, "invalid UTF-8 (at byte 90)"), "%s", err.msg);
+    cr_assert_null(r.content);
+    /* the same reply in valid UTF-8 parses */
+    static const char good[] =
+        "{\"choices\":[{\"index\":0,\"finish_reason\":\"stop\","
+        "\"message\":{\"role\":\"assistant\",\"content\":\"caf\xc3\xa9\"}}]}";
+    parse_ok(&r, good);
+    cr_assert_str_eq(r.content, "caf\xc3\xa9");
+    tl_llm_reply_dispose(&r);
+}
