@@ -15,7 +15,10 @@
 #include "agent/cli.h"
 #include "agent/loop.h"
 #include "agent/runopts.h"
+#include "agent/report.h"
 #include "agent/signals.h"
+#include "agent/trace.h"
+#include "core/clock.h"
 #include "core/fs.h"
 #include "core/http.h"
 #include "core/json.h"
@@ -95,13 +98,48 @@ static void print_result(const struct tl_cli_common *co, const tl_run_result *re
 }
 
 /* A run that could not start: report it like a run that ended in error. */
-static int fail_before_run(const struct tl_cli_common *co, const tl_error *err)
+/* The run could not start (a bad configuration, a device that cannot be opened). The message
+ * goes to stderr once; with --json the result object goes to stdout. When the device could not be
+ * opened and --out names the trajectory directory, it still gets result.json, an empty
+ * trajectory.jsonl and report.html, so that whoever reads DIR finds why nothing ran (`cfg` NULL
+ * for a configuration error: nothing is written). */
+static int fail_before_run(const struct tl_cli_common *co, const tl_error *err,
+                           const tl_run_config *cfg, const char *out)
 {
     tl_run_result res = {.code = err->code, .status = "error"};
     res.message = tl_strdup(err->msg);
-    fprintf(stderr, "taploop: %s\n", err->msg);
-    if (co->json)
+    char started[32];
+    tl_utc_stamp(started, sizeof(started), true);
+    tl_trace *trace = NULL;
+    tl_error terr;
+    tl_error_clear(&terr);
+    if (cfg && out && tl_trace_open(&trace, out, &terr) == TL_OK) {
+        tl_buf json;
+        tl_buf_init(&json, 0);
+        res.trajectory = tl_strdup(out);
+        tl_run_result_json(&res, co->device ? co->device : "", co->driver, &json);
+        tl_report_run run = {
+            .goal = cfg->goal,
+            .status = res.status,
+            .message = res.message,
+            .driver = co->driver,
+            .device = co->device ? co->device : "",
+            .model = cfg->model,
+            .started = started,
+        };
+        if (tl_trace_finish(trace, json.data ? json.data : "{}", &run, &terr) != TL_OK)
+            tl_log_error("%s", terr.msg);
+        tl_buf_dispose(&json);
+        tl_trace_close(trace);
+    } else if (cfg && out) {
+        tl_log_error("%s", terr.msg);
+    }
+    if (co->json) /* it also says the error on stderr */
         print_result(co, &res, co->device);
+    else
+        fprintf(stderr, "taploop: %s\n", err->msg);
+    if (!co->json && res.trajectory)
+        tl_log(TL_LOG_INFO, "trajectory: %s (open %s/report.html)", res.trajectory, res.trajectory);
     int code = tl_run_exit_code(&res);
     tl_run_result_dispose(&res);
     return code;
@@ -169,7 +207,7 @@ static int run(int argc, char **argv)
     if (rc == TL_OK)
         rc = tl_http_global_init(&err);
     if (rc) {
-        code = fail_before_run(&co, &err);
+        code = fail_before_run(&co, &err, NULL, NULL);
         goto done;
     }
 
@@ -194,7 +232,7 @@ static int run(int argc, char **argv)
     if (rc) {
         if (rc == TL_ECANCELED)
             err.code = TL_ECANCELED;
-        code = fail_before_run(&co, &err);
+        code = fail_before_run(&co, &err, &cfg, o.no_trace ? NULL : o.out);
         goto done;
     }
     char out_dir[512];

@@ -31,8 +31,8 @@
 # - ArmCloud, a hanging syncCmd: after the sync timeout the driver falls back to asyncCmd (by
 #   design, docs/armcloud.md), so the hang covers both for that pad.
 # - Refused Mobilerun and ArmCloud: the driver cannot open the device, so the run never
-#   starts: exit 3 with the message, and no trajectory directory (the run command writes
-#   none before the run starts).
+#   starts: exit 3 with the message; --out still gets result.json (status error, 0 steps), an
+#   empty trajectory.jsonl and report.html, and the message is said once on stderr.
 . "$(dirname "$0")/lib.sh"
 
 KEY="mr-faults-secret-$$-Zq"
@@ -72,9 +72,15 @@ cell() {
     t1=$(date +%s)
     echo "    exit $want in $((t1 - t0)) s"
     [ $((t1 - t0)) -lt "$max" ] || fail "$name took $((t1 - t0)) s (bound $max s)"
-    if [ "$status" = none ]; then # failed before the run started: no trajectory
-        json '.status == "error" and .trajectory == null'
-        [ ! -e "$WORK/$name" ] || fail "$name: a trajectory directory was left"
+    if [ "$status" = none ]; then # failed before the run started: no step, but --out says why
+        json '.status == "error" and .steps == 0'
+        jq -e '.status == "error" and .steps == 0' "$WORK/$name/result.json" >/dev/null ||
+            fail "$name: no result.json saying why nothing ran"
+        [ -e "$WORK/$name/trajectory.jsonl" ] && [ ! -s "$WORK/$name/trajectory.jsonl" ] ||
+            fail "$name: the trajectory should exist and be empty"
+        [ -s "$WORK/$name/report.html" ] || fail "$name: no report.html"
+        [ "$(grep -c 'connection refused' "$ERR")" = 1 ] ||
+            fail "$name: the message is not said exactly once on stderr"
     else
         json ".status == \"$status\""
         intact "$WORK/$name" "$status"
