@@ -370,8 +370,10 @@ class Handler(BaseHTTPRequestHandler):
             entry.update(status=200, code=100004, why=why)
             state.log(entry)
             if state.args.echo_auth:  # a hostile server: the rejected header echoed back
-                return self.send(200, envelope(100004, msg="Invalid key: %s (x-date %s)" % (
-                    self.headers.get("authorization"), self.headers.get("x-date"))))
+                auth = self.headers.get("authorization")
+                parsed = parse_authorization(auth)
+                return self.send(200, envelope(100004, msg="Invalid key: signature %s in %s" % (
+                    parsed[3] if parsed else "?", auth)))
             return self.send(200, envelope(100004))
         if not isinstance(body, dict):
             entry.update(status=400)
