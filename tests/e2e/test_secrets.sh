@@ -121,6 +121,9 @@ tl 0 observe --json -v --dump "$O/sim-dump.json" --screenshot "$O/sim-shot.png"
 tl 0 act start_app com.example.notes -v
 tl 0 act type "$PW" --index 4 --json -v
 json '.ok == true'
+# the sim remembers the field between commands as a salted hash and a length, not the text
+jq -e '.fields.password | (.sha256 | length) == 64 and .chars == 15 and (has("value") | not)' \
+    "$XDG_STATE_HOME/taploop/sim/sim.json" >/dev/null || fail "the sim's state of the field"
 tl 0 observe -v
 has '[4] EditText "•••" hint="Password"'
 tl 0 observe --json --dump "$O/sim-dump-pw.json" --screenshot "$O/sim-shot-pw.png"
