@@ -1009,7 +1009,11 @@ static int record(struct play *p, const tl_suite_step *st, const tl_action *a,
     const char *pkg = tl_ui_get_info(p->ui)->package;
     int rc = TL_OK;
     if (a) {
-        rc |= tl_action_to_json(a, &act);
+        /* text typed into a password field is stored masked, as the loop stores it */
+        tl_action shown = *a; /* shallow: only for writing */
+        if (res->secret && shown.type == TL_ACT_TYPE)
+            shown.text = (char *)TL_UI_MASK;
+        rc |= tl_action_to_json(&shown, &act);
         rc |= tl_exec_describe(p->ui, a, res, &text);
     } else {
         rc |= tl_buf_puts(&text, st->label);

@@ -67,8 +67,9 @@
 #define ENDPOINT_MAX 64
 
 /* Length of a body excerpt in tl_http_check's messages, in characters. */
-#define EXCERPT_CHARS 200
-#define EXCERPT_SIZE  (EXCERPT_CHARS * 5 + 8) /* 4 bytes a character, a space between each */
+#define EXCERPT_CHARS     200
+#define EXCERPT_SIZE      (EXCERPT_CHARS * 5 + 8) /* 4 bytes a character, a space between each */
+#define EXCERPT_SCRUB_MAX (64 * 1024)             /* bytes of a body scrubbed for its excerpt */
 
 /* Bodies larger than this are not parsed as JSON for an excerpt (their start is shown). */
 #define EXCERPT_PARSE_MAX ((size_t)256 << 10)
@@ -1324,8 +1325,154 @@ static const char *json_message(const cJSON *root)
     return NULL;
 }
 
-/* A short excerpt of the body for messages, "" when the body is not text. out: see excerpt(). */
-static void body_excerpt(const tl_http_response *resp, char *out)
+/* ---- credentials echoed back ----
+ * A server may repeat what it was sent in its error body ("Incorrect API key provided: Bearer
+ * sk-..."; a gateway quoting the Authorization header it rejected). Before a body goes into a
+ * message, the values of the request's credential headers, and each of their words (the key of
+ * "Bearer KEY", the signature of "..., Signature=HEX"), are replaced by "<redacted>". */
+#define SECRET_MIN  8 /* shorter words of a credential header are not searched for */
+#define SECRETS_MAX 24
+
+typedef struct {
+    const char *s;
+    size_t n;
+} span;
+
+/* Does a header of this name carry a credential (Authorization, X-Api-Key, Cookie, ...)? */
+static bool credential_name(const char *name, size_t n)
+{
+    static const char *const words[] = {"auth", "key",    "token",    "secret",
+                                        "sign", "cookie", "password", "session"};
+    for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+        size_t wn = strlen(words[w]);
+        for (size_t i = 0; i + wn <= n; i++)
+            if (strncasecmp(name + i, words[w], wn) == 0)
+                return true;
+    }
+    return false;
+}
+
+static void add_secret(span *out, size_t *k, const char *s, size_t n)
+{
+    if (n >= SECRET_MIN && *k < SECRETS_MAX)
+        out[(*k)++] = (span){s, n};
+}
+
+/* The credentials of a request's headers, longest first. @return how many. */
+static size_t header_secrets(const tl_http_request *req, span *out)
+{
+    size_t k = 0;
+    for (const char *const *h = req ? req->headers : NULL; h && *h; h++) {
+        const char *colon = strchr(*h, ':');
+        if (!colon || !credential_name(*h, (size_t)(colon - *h)))
+            continue;
+        const char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t vn = strlen(v);
+        while (vn > 0 && (v[vn - 1] == ' ' || v[vn - 1] == '\t'))
+            vn--;
+        add_secret(out, &k, v, vn);
+        for (const char *p = v, *end = v + vn; p < end;) {
+            size_t w = strcspn(p, " ,");
+            if (w > (size_t)(end - p))
+                w = (size_t)(end - p);
+            add_secret(out, &k, p, w);
+            const char *eq = memchr(p, '=', w);
+            if (eq)
+                add_secret(out, &k, eq + 1, (size_t)(p + w - eq - 1));
+            p += w;
+            while (p < end && (*p == ' ' || *p == ','))
+                p++;
+        }
+    }
+    for (size_t i = 1; i < k; i++) /* longest first: a word never pre-empts its whole */
+        for (size_t j = i; j > 0 && out[j].n > out[j - 1].n; j--) {
+            span t = out[j];
+            out[j] = out[j - 1];
+            out[j - 1] = t;
+        }
+    return k;
+}
+
+/* s (n bytes) with every secret replaced by "<redacted>", into out. @return TL_OK, TL_ENOMEM. */
+static int scrub(const char *s, size_t n, const span *secrets, size_t k, tl_buf *out)
+{
+    int rc = TL_OK;
+    for (size_t i = 0; i < n && rc == TL_OK;) {
+        size_t hit = 0;
+        for (size_t j = 0; j < k && !hit; j++)
+            if (secrets[j].n <= n - i && memcmp(s + i, secrets[j].s, secrets[j].n) == 0)
+                hit = secrets[j].n;
+        if (hit) {
+            rc = tl_buf_puts(out, "<redacted>");
+            i += hit;
+        } else {
+            rc = tl_buf_putc(out, s[i++]);
+        }
+    }
+    return rc;
+}
+
+/* excerpt() of s with the request's credentials scrubbed out first ("" when out of memory). */
+static void excerpt_scrubbed(char *out, const char *s, size_t n, bool strip_tags,
+                             const tl_http_request *req)
+{
+    span secrets[SECRETS_MAX];
+    size_t k = header_secrets(req, secrets);
+    if (k == 0) {
+        excerpt(out, s, n, strip_tags);
+        return;
+    }
+    tl_buf clean;
+    tl_buf_init(&clean, 0);
+    if (n > EXCERPT_SCRUB_MAX)
+        n = EXCERPT_SCRUB_MAX;
+    if (scrub(s, n, secrets, k, &clean) == TL_OK && clean.data)
+        excerpt(out, clean.data, clean.len, strip_tags);
+    else
+        out[0] = '\0';
+    tl_buf_wipe(&clean);
+}
+
+size_t tl_http_redact_body(tl_buf *body, const char *secret)
+{
+    static const char mask[] = "<redacted>";
+    size_t n = secret ? strlen(secret) : 0, hits = 0;
+    if (!body || !body->data || n < sizeof(mask) - 1)
+        return 0;
+    char *r = body->data, *w = body->data, *end = body->data + body->len;
+    while (r < end) {
+        char *hit = NULL;
+        for (char *p = r; (size_t)(end - p) >= n; p++) {
+            p = memchr(p, secret[0], (size_t)(end - p) - n + 1);
+            if (!p)
+                break;
+            if (memcmp(p, secret, n) == 0) {
+                hit = p;
+                break;
+            }
+        }
+        size_t keep = (size_t)((hit ? hit : end) - r);
+        memmove(w, r, keep);
+        w += keep;
+        if (!hit)
+            break;
+        memcpy(w, mask, sizeof(mask) - 1);
+        w += sizeof(mask) - 1;
+        r = hit + n;
+        hits++;
+    }
+    if (hits) {
+        memset(w, 0, (size_t)(end - w)); /* the tail that held the secret's bytes */
+        body->len = (size_t)(w - body->data);
+    }
+    return hits;
+}
+
+/* A short excerpt of the body for messages, "" when the body is not text; the request's
+ * credentials never show in it. out: see excerpt(). */
+static void body_excerpt(const tl_http_response *resp, const tl_http_request *req, char *out)
 {
     out[0] = '\0';
     const char *body = resp->body.data;
@@ -1339,7 +1486,7 @@ static void body_excerpt(const tl_http_response *resp, char *out)
         cJSON *root = cJSON_ParseWithLength(body, n);
         const char *msg = root && cJSON_IsObject(root) ? json_message(root) : NULL;
         if (msg)
-            excerpt(out, msg, strlen(msg), false);
+            excerpt_scrubbed(out, msg, strlen(msg), false, req);
         cJSON_Delete(root);
         if (msg)
             return;
@@ -1351,7 +1498,7 @@ static void body_excerpt(const tl_http_response *resp, char *out)
     if (!text)
         return;
     bool html = strncasecmp(ct, "text/html", 9) == 0;
-    excerpt(out, body, n, html);
+    excerpt_scrubbed(out, body, n, html, req);
 }
 
 int tl_http_check(const tl_http_request *req, const tl_http_response *resp, const char *hint,
@@ -1402,7 +1549,7 @@ int tl_http_check(const tl_http_request *req, const tl_http_response *resp, cons
 
     /* The excerpt gets the room the rest leaves in the message, cut on a character boundary. */
     char text[EXCERPT_SIZE];
-    body_excerpt(resp, text);
+    body_excerpt(resp, req, text);
     size_t used = strlen(head) + strlen(tail) + 2;
     size_t room = used + 4 < TL_ERROR_MSG_MAX ? TL_ERROR_MSG_MAX - used - 4 : 0;
     if (strlen(text) > room) {

@@ -164,10 +164,19 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
  * 429 and 5xx TL_ENET ("after N attempts"); other statuses TL_EBADRESP. The message names the
  * endpoint, the status and its reason phrase, and, when the body is short text or JSON, an
  * excerpt of it (e.g. an error's "message"); `hint` (may be NULL) is appended, e.g.
- * "check OPENAI_API_KEY".
+ * "check OPENAI_API_KEY". The values of the request's credential headers (Authorization,
+ * X-Api-Key, Cookie, ...) and their words are replaced by "<redacted>" in the excerpt, so a
+ * server that echoes them never gets them printed: `req` and its headers must still be valid.
  */
 int tl_http_check(const tl_http_request *req, const tl_http_response *resp, const char *hint,
                   tl_error *err);
+
+/**
+ * Replace, in place, every occurrence of `secret` (at least 10 bytes) in a response body by
+ * "<redacted>": for a credential a hostile or careless server echoes back (an ArmCloud request's
+ * signature) before anything parses the body or quotes it in a message. @return how many.
+ */
+size_t tl_http_redact_body(tl_buf *body, const char *secret);
 
 /**
  * The reason phrase of an HTTP status ("Service Unavailable"), "Server Error" / "Client Error"

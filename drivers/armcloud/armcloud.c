@@ -183,6 +183,8 @@ static int post_as(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, cons
          tl_buf_printf(&host_h, "x-host: %s", c->base.host) ||
          tl_buf_printf(&auth_h, "authorization: %s", sig.authorization.data)))
         rc = tl_error_set(err, TL_ENOMEM, "armcloud: out of memory");
+    char signature[sizeof(sig.signature)]; /* to scrub from an answer that echoes it */
+    memcpy(signature, sig.signature, sizeof(signature));
     tl_ac_signature_dispose(&sig);
     char endpoint[48];
     snprintf(endpoint, sizeof(endpoint), "armcloud %s", name);
@@ -221,7 +223,12 @@ static int post_as(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, cons
         snprintf(err->msg + n, sizeof(err->msg) - n, " (the command was sent %d times)", sends);
     }
     c->last_status = resp->status;
-    tl_buf_wipe(&auth_h);
+    /* a server quoting the request's authorization (say, in an error's msg) never gets the
+     * signature into a message, a log or a trajectory: it is gone before the body is read */
+    if (rc == TL_OK && signature[0])
+        tl_http_redact_body(&resp->body, signature);
+    for (volatile char *p = signature; p < signature + sizeof(signature); p++)
+        *p = 0;
     if (rc == TL_OK && (resp->status < 200 || resp->status > 299)) {
         long code = 0;
         tl_error env;
@@ -244,6 +251,7 @@ static int post_as(struct ac_conf *c, enum tl_ac_op op, const tl_buf *body, cons
             rc = tl_http_check(&req, resp, hint, err);
         }
     }
+    tl_buf_wipe(&auth_h); /* after tl_http_check(), which scrubs its value from messages */
     tl_buf_dispose(&url);
     tl_buf_dispose(&date_h);
     tl_buf_dispose(&host_h);

@@ -581,3 +581,36 @@ Test(agent_suite, flaky_goal_case_and_junit, .timeout = 120)
     kill(fake_pid, SIGTERM);
     waitpid(fake_pid, NULL, 0);
 }
+
+/* A type step into a password field: the text reaches the phone, never the trajectory or report. */
+Test(agent_suite, typed_password_is_stored_masked, .timeout = 60)
+{
+    static const char suite[] = "cases:\n"
+                                "  - name: password\n"
+                                "    steps:\n"
+                                "      - launch: com.example.notes\n"
+                                "      - type: {text: hunter2-PW-unit, into: {id: password}}\n"
+                                "      - type: {text: visible-mail-unit, into: {id: email}}\n";
+    tl_suite s;
+    tl_suite_result r;
+    char out[300];
+    snprintf(out, sizeof out, "%s/run/03-password", tmpdir);
+    play(suite, 0, out, NULL, &r, &s);
+    cr_assert_eq(r.status, TL_CASE_PASSED, "%s", r.message ? r.message : "");
+    static const char *const files[] = {"trajectory.jsonl", "report.html"};
+    for (size_t f = 0; f < 2; f++) {
+        char path[400];
+        tl_buf b;
+        tl_buf_init(&b, 0);
+        tl_error err;
+        snprintf(path, sizeof path, "%s/%s", out, files[f]);
+        cr_assert_eq(tl_file_read(&b, path, 16 << 20, &err), TL_OK, "%s", err.msg);
+        cr_assert_null(strstr(b.data, "PW-unit"), "the password is in %s", files[f]);
+        cr_assert_not_null(strstr(b.data, "visible-mail-unit"), "%s", files[f]); /* others kept */
+        if (f == 0)
+            cr_assert_not_null(strstr(b.data, "\"text\":\"" TL_UI_MASK "\""), "%s", b.data);
+        tl_buf_dispose(&b);
+    }
+    tl_suite_result_dispose(&r);
+    tl_suite_dispose(&s);
+}

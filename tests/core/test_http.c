@@ -1175,3 +1175,84 @@ Test(http_env, timeout_env_invalid, .init = setup_bad_cap, .timeout = 60)
     cr_assert_null(tl_http_new(NULL, &err));
     cr_assert_eq(err.code, TL_EUSAGE);
 }
+
+/* A server that echoes the credentials it was sent: the message never repeats them. */
+static int check_headers(long status, const char *type, const char *body,
+                         const char *const *headers, tl_error *err)
+{
+    tl_http_response resp;
+    tl_http_response_init(&resp);
+    resp.status = status;
+    resp.attempts = 1;
+    snprintf(resp.content_type, sizeof(resp.content_type), "%s", type);
+    tl_buf_puts(&resp.body, body);
+    tl_http_request req = {.method = "POST",
+                           .url = "https://api.example.com/v1/chat/completions",
+                           .endpoint = "LLM",
+                           .headers = headers};
+    tl_error_clear(err);
+    int rc = tl_http_check(&req, &resp, "check OPENAI_API_KEY", err);
+    tl_http_response_dispose(&resp);
+    return rc;
+}
+
+Test(http, check_scrubs_echoed_credentials)
+{
+    tl_error err;
+    const char *const bearer[] = {"Content-Type: application/json",
+                                  "Authorization: Bearer sk-SECRET-7f3a91c2e4", NULL};
+    cr_assert_eq(check_headers(401, "application/json",
+                               "{\"error\":{\"message\":\"Incorrect API key provided: Bearer "
+                               "sk-SECRET-7f3a91c2e4. Key sk-SECRET-7f3a91c2e4 is unknown\"}}",
+                               bearer, &err),
+                 TL_EAUTH);
+    cr_assert_null(strstr(err.msg, "7f3a91c2e4"), "%s", err.msg);
+    cr_assert_str_eq(strstr(err.msg, "401 Unauthorized"),
+                     "401 Unauthorized: Incorrect API key provided: <redacted>. Key <redacted> is "
+                     "unknown; check OPENAI_API_KEY");
+    /* text bodies and HTML too; content types are no credentials */
+    check_headers(403, "text/plain", "forbidden for sk-SECRET-7f3a91c2e4 (application/json)",
+                  bearer, &err);
+    cr_assert_not_null(strstr(err.msg, ": forbidden for <redacted> (application/json)"), "%s",
+                       err.msg);
+    /* each word of a signed authorization header: the signature alone is found */
+    const char *const signed_[] = {
+        "authorization: HMAC-SHA256 Credential=AKID0001/20261125/armcloud-paas/request, "
+        "SignedHeaders=content-type;host;x-content-sha256;x-date, "
+        "Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "x-date: 20261125T120000Z", NULL};
+    check_headers(400, "application/json",
+                  "{\"message\":\"bad sig 0123456789abcdef0123456789abcdef0123456789abcdef01234567"
+                  "89abcdef at 20261125T120000Z\"}",
+                  signed_, &err);
+    cr_assert_null(strstr(err.msg, "0123456789abcdef"), "%s", err.msg);
+    cr_assert_not_null(strstr(err.msg, "bad sig <redacted> at 20261125T120000Z"), "%s", err.msg);
+    /* other headers (X-Api-Key, Cookie) are credentials too; short words are left alone */
+    const char *const others[] = {"X-Api-Key: key-SECRET-0042", "Cookie: sid=SESSION-SECRET-9",
+                                  NULL};
+    check_headers(401, "text/plain", "key-SECRET-0042 and SESSION-SECRET-9 and sid", others, &err);
+    cr_assert_not_null(strstr(err.msg, ": <redacted> and <redacted> and sid;"), "%s", err.msg);
+}
+
+Test(http, redact_body)
+{
+    const char *sig = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    tl_buf b;
+    tl_buf_init(&b, 0);
+    tl_buf_printf(&b, "{\"msg\":\"bad %s; again %s%s\"}", sig, sig, sig);
+    cr_assert_eq(tl_http_redact_body(&b, sig), 3);
+    cr_assert_str_eq(b.data, "{\"msg\":\"bad <redacted>; again <redacted><redacted>\"}");
+    cr_assert_eq(b.len, strlen(b.data));
+    /* no occurrence, a near miss, a secret longer than the body, short or no secrets */
+    cr_assert_eq(tl_http_redact_body(&b, "0123456789abcdef0123456789abcdeX"), 0);
+    cr_assert_eq(tl_http_redact_body(&b, "short"), 0);
+    cr_assert_eq(tl_http_redact_body(&b, NULL), 0);
+    cr_assert_str_eq(b.data, "{\"msg\":\"bad <redacted>; again <redacted><redacted>\"}");
+    tl_buf_dispose(&b);
+    tl_buf_init(&b, 0);
+    cr_assert_eq(tl_http_redact_body(&b, sig), 0); /* an empty body */
+    tl_buf_puts(&b, sig);
+    cr_assert_eq(tl_http_redact_body(&b, sig), 1); /* the whole body */
+    cr_assert_str_eq(b.data, "<redacted>");
+    tl_buf_dispose(&b);
+}

@@ -5,6 +5,7 @@
                      [--pad CODE[,status=10][,grade=q2-4][,ip=VALUE]]... [--vmos] [--prefix P]
                      [--log FILE] [--idle-timeout SEC] [--max-skew SEC] [--sync-limit SEC]
                      [--page-rows N] [--output-field errorMsg|taskResult] [--fault JSON]...
+                     [--arrivals FILE] [--sig-log FILE] [--echo-auth]
     fake_armcloud.py --self-test VECTORS.json
 
 Listens on 127.0.0.1 (a free port, written to --port-file once listening), HTTP/1.1 keep-alive,
@@ -204,6 +205,20 @@ class State:
             with open(self.args.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
+    def arrival(self, entry):
+        """--arrivals: one line per POST as soon as it is read (before any delay)."""
+        with self.lock:
+            with open(self.args.arrivals, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def sig_seen(self, authorization):
+        """--sig-log: the authorization value and its Signature, one JSON line each request."""
+        parsed = parse_authorization(authorization)
+        with self.lock:
+            with open(self.args.sig_log, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"authorization": authorization,
+                                    "signature": parsed[3] if parsed else None}) + "\n")
+
     def pad(self, code):
         for p in self.pads:
             if p.code == code:
@@ -346,13 +361,22 @@ class Handler(BaseHTTPRequestHandler):
         entry["body"] = body if body is not None else raw.decode("utf-8", "replace")
         why = self.check_signature(raw)
         entry["sig_ok"] = why is None
+        if state.args.arrivals:
+            state.arrival({"n": n, "method": "POST", "path": path, "op": op, "body": body})
         if op is None:
             entry.update(status=404)
             state.log(entry)
             return self.send(404, {"code": 404, "msg": "Not Found", "ts": 0, "data": None})
+        if state.args.sig_log:  # for the secrets test: every signature seen, apart
+            state.sig_seen(self.headers.get("authorization"))
         if why is not None:
             entry.update(status=200, code=100004, why=why)
             state.log(entry)
+            if state.args.echo_auth:  # a hostile server: the rejected header echoed back
+                auth = self.headers.get("authorization")
+                parsed = parse_authorization(auth)
+                return self.send(200, envelope(100004, msg="Invalid key: signature %s in %s" % (
+                    parsed[3] if parsed else "?", auth)))
             return self.send(200, envelope(100004))
         if not isinstance(body, dict):
             entry.update(status=400)
@@ -566,6 +590,10 @@ def main(argv):
     ap.add_argument("--output-field", choices=("errorMsg", "taskResult"), default="errorMsg")
     ap.add_argument("--adb-keyboard", action="store_true")
     ap.add_argument("--fault", action="append")
+    ap.add_argument("--arrivals", help="append one JSON line per POST as soon as it is read")
+    ap.add_argument("--sig-log", help="append every authorization value and signature seen")
+    ap.add_argument("--echo-auth", action="store_true",
+                    help="a hostile server: echo a rejected authorization value in msg")
     args = ap.parse_args(argv)
     if args.self_test:
         return self_test(args.self_test)

@@ -3,6 +3,7 @@
 
     fake_mobilerun.py --taploop PATH --port-file FILE [--config FILE] [--key KEY] [--log FILE]
                       [--idle-timeout SEC] [--model FILE] [--static] [--latency-ms MS]
+                      [--arrivals FILE] [--echo-key]
 
 Listens on 127.0.0.1 (a free port, written to --port-file once listening) under /v1, like
 https://api.mobilerun.ai/v1, and answers the device endpoints of the Mobilerun API reference
@@ -328,6 +329,12 @@ class State:
             with open(self.args.log, "a", encoding="utf-8") as f:
                 f.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
+    def arrival(self, entry):
+        """--arrivals: one line per request as soon as it is read (before any delay)."""
+        with self.lock:
+            with open(self.args.arrivals, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
     def find(self, device_id):
         with self.lock:
             for d in self.devices:
@@ -421,6 +428,8 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw.decode("utf-8"))
             except (ValueError, UnicodeDecodeError):
                 body = raw.decode("utf-8", "replace")
+        if state.args.arrivals:
+            state.arrival({"n": n, "method": method, "path": parts.path, "start": start})
         auth = self.headers.get("Authorization")
         headers = {}
         for k, v in self.headers.items():
@@ -494,6 +503,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding"):
             raise Violation(400, "chunked request bodies are not expected")
         if auth[7:] != state.key:
+            if state.args.echo_key:  # a hostile server: the rejected key back in the body
+                return Reply(401, problem(401, "Invalid API key: %s" % auth[7:])), False
             return Reply(401, problem(401)), False
         fault = state.faults.take(method, path[3:])
         truncate = False
@@ -723,6 +734,10 @@ def main(argv):
                     help="serve every device from one snapshot; actions do nothing")
     ap.add_argument("--latency-ms", type=float, default=0.0,
                     help="with --static: answer each device call after this many ms")
+    ap.add_argument("--arrivals",
+                    help="append one JSON line per request as soon as it is read")
+    ap.add_argument("--echo-key", action="store_true",
+                    help="a hostile server: a rejected key is echoed in the 401 body")
     ap.add_argument("--model", default=DEFAULT_MODEL,
                     help="the sim model whose apps the phones list (default: the demo phone)")
     args = ap.parse_args(argv)

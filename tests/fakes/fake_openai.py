@@ -2,7 +2,7 @@
 """A scripted OpenAI-compatible chat-completions server for taploop's end-to-end tests.
 
     fake_openai.py --script FILE --port-file FILE [--log FILE] [--schema FILE]
-                   [--idle-timeout SEC] [--require-key KEY] [--delay-ms MS]
+                   [--idle-timeout SEC] [--require-key KEY] [--delay-ms MS] [--echo-key]
 
 Listens on 127.0.0.1 (a free port, written to --port-file once listening) and answers
 POST .../chat/completions from a script of replies, in order, or from rules matched on each
@@ -351,6 +351,10 @@ class Handler(BaseHTTPRequestHandler):
         if key is not None and self.headers.get("Authorization") != "Bearer " + key:
             state.log({"n": n, "request": request, "headers": headers, "invalid": False,
                        "status": 401})
+            if state.args.echo_key:  # a hostile server: the rejected key back in the body
+                return self.send(401, openai_error(
+                    "Incorrect API key provided: %s" % self.headers.get("Authorization"),
+                    "invalid_request_error", "invalid_api_key"))
             return self.send(401, openai_error("Incorrect API key provided",
                                                "invalid_request_error", "invalid_api_key"))
         if state.validator is not None:
@@ -406,6 +410,8 @@ def main(argv):
     ap.add_argument("--schema")
     ap.add_argument("--idle-timeout", type=float, default=30.0)
     ap.add_argument("--require-key")
+    ap.add_argument("--echo-key", action="store_true",
+                    help="with --require-key: echo the rejected Authorization value in the 401")
     ap.add_argument("--delay-ms", type=float, default=0.0,
                     help="answer every request after this many milliseconds (a fixed latency)")
     args = ap.parse_args(argv)
