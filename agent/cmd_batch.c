@@ -354,6 +354,7 @@ static int run(int argc, char **argv)
     if (!driver_flag && file.driver)
         co.driver = file.driver;
     rc = tl_cli_common_finish(&co, &err);
+    tl_signals_install(); /* the device listing and the setup are interruptible too (exit 130) */
     /* the loop's step lines only with -v: a batch's progress is one line per job */
     tl_log_set_level(co.verbosity >= TL_LOG_DEBUG ? TL_LOG_INFO : TL_LOG_QUIET);
 
@@ -458,7 +459,6 @@ static int run(int argc, char **argv)
     }
     char timestamp[32];
     tl_utc_stamp(timestamp, sizeof(timestamp), true);
-    tl_signals_install();
     tl_signals_farewell("\ntaploop: exiting at once: running jobs are cut off\n");
     rc = tl_batch_run(&cfg, jobs, &err);
     if (pg.status_shown)

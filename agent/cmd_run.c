@@ -185,6 +185,8 @@ static int run(int argc, char **argv)
     int rc = tl_cli_common_finish(&co, &err);
     if (rc)
         return tl_cli_fail(&err);
+    /* from here on, Ctrl-C is an orderly interruption (exit 130), whatever is being set up */
+    tl_signals_install();
     char *goal = join_args(argc - first, argv + first);
     tl_runenv env;
     tl_driver *drv = NULL;
@@ -211,7 +213,6 @@ static int run(int argc, char **argv)
         goto done;
     }
 
-    tl_signals_install();
     tl_driver_config dcfg = {
         .fresh = true, .cancel = tl_signals_flag(), .wait_timeout_ms = (int)(o.timeout_s * 1000)};
     tl_cli_driver_config(&co, &dcfg);

@@ -156,6 +156,7 @@ static int run(int argc, char **argv)
         rc = tl_suite_filter_new(&filters[i], o.only[i], &err);
     if (rc == TL_OK)
         rc = tl_cli_common_finish(&co, &err);
+    tl_signals_install(); /* the setup is interruptible too (exit 130) */
     tl_log_set_level(co.verbosity >= TL_LOG_DEBUG ? TL_LOG_INFO : TL_LOG_QUIET);
     if (rc == TL_OK)
         rc = tl_http_global_init(&err);
@@ -185,7 +186,6 @@ static int run(int argc, char **argv)
     }
     char timestamp[32];
     tl_utc_stamp(timestamp, sizeof(timestamp), true);
-    tl_signals_install();
     tl_signals_farewell("\ntaploop: exiting at once\n");
 
     long long t0 = tl_now_ms();

@@ -17,12 +17,13 @@ KEY="mr-signals-$$"
 export MOBILERUN_API_KEY="$KEY"
 AK=AKTESTsignals00000000001
 SK=SKsignalsSecret0001
-LIMIT_MS=2000
+# the bound; under valgrind (TL_SLOW) the process's own exit takes longer (leak check)
+LIMIT_MS=$((2000 * TL_SLOW))
 TIMES=""
 
 # wait_for SECONDS SHELL-CONDITION: poll (every 20 ms) until the condition holds, else fail
 wait_for() {
-    n=$(($1 * 50))
+    n=$(($1 * 50 * TL_SLOW))
     shift
     while [ "$n" -gt 0 ]; do
         eval "$*" && return 0
