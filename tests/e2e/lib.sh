@@ -17,8 +17,9 @@ cleanup() {
 trap cleanup EXIT
 export XDG_STATE_HOME="$WORK/state"
 # TL_VALGRIND_LOGS=DIR (.ci/valgrind): every taploop process the script starts runs under
-# valgrind's memcheck; a log file that is not empty afterwards is a memory error or a leak. The
-# fakes' sim phones (taploop started by a Python fake) run without it: they are the sim
+# valgrind's memcheck; a log file that is not empty afterwards is a memory error or a leak
+# (TL_VG_LEAKS=definite,indirect for a process that leaves with _exit on purpose: its threads'
+# storage is then "possibly lost"). The fakes' sim phones (taploop started by a Python fake) run without it: they are the sim
 # commands the scripts check under valgrind themselves, and valgrind would make every fake
 # device request seconds long.
 TAPLOOP_BIN=$TAPLOOP # the binary itself, in the build directory
@@ -32,8 +33,9 @@ if [ -n "${TL_VALGRIND_LOGS:-}" ]; then
 case "\$(cat /proc/\$PPID/comm 2>/dev/null)" in
 python*) exec "$TAPLOOP" "\$@" ;;
 esac
-exec valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \\
-    --errors-for-leak-kinds=definite,indirect,possible --num-callers=30 \\
+LEAKS=\${TL_VG_LEAKS:-definite,indirect,possible}
+exec valgrind -q --leak-check=full --show-leak-kinds=\$LEAKS \\
+    --errors-for-leak-kinds=\$LEAKS --num-callers=30 \\
     --log-file="$TL_VALGRIND_LOGS/vg-%p.log" "$TAPLOOP" "\$@"
 EOF
     chmod +x "$WORK/taploop"
@@ -79,7 +81,7 @@ start_fake() {
     : >"$FAKE_LOG"
     "$TL_PYTHON" "$TL_TESTS/fakes/fake_openai.py" --script "$script" --port-file "$WORK/port" \
         --log "$FAKE_LOG" --schema "$TL_FIXTURES/openai/chat-completions-schemas.json" \
-        --idle-timeout 60 "$@" 2>"$WORK/fake.err" &
+        --idle-timeout $((60 * TL_SLOW)) "$@" 2>"$WORK/fake.err" &
     FAKE_PID=$!
     for _ in $(seq 1 100); do
         [ -s "$WORK/port" ] && break

@@ -17,7 +17,7 @@ start_adb() {
     DEVDIR="$WORK/$n"
     : >"$ADB_LOG"
     start_server "$n" fake_adb.py --taploop "$TAPLOOP" --workdir "$DEVDIR" --log "$ADB_LOG" \
-        --idle-timeout 60 "$@"
+        --idle-timeout $((60 * TL_SLOW)) "$@"
     eval "ADB_SERVER_SOCKET=tcp:127.0.0.1:\$${n}_PORT"
     export ADB_SERVER_SOCKET
 }

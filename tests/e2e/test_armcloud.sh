@@ -28,7 +28,7 @@ start_ac() {
     shift
     mkdir -p "$WORK/$name"
     start_server "$name" fake_armcloud.py --ak "$AK" --sk "$SK" --taploop "$TAPLOOP" \
-        --workdir "$WORK/$name" --log "$WORK/$name.log" --idle-timeout 120 \
+        --workdir "$WORK/$name" --log "$WORK/$name.log" --idle-timeout $((120 * TL_SLOW)) \
         --pad "$PAD,ip=iMzQUI7SwzSD0kGJ:4FZ1fn1Jdd5Z4j2ehn/F3VSUVWBwLFQZH/HOCjLAI95r" \
         --pad AC22030010002,status=14,grade=q1-2 "$@"
     eval "ARMCLOUD_BASE_URL=\$${name}_URL"

@@ -90,7 +90,7 @@ echo "20 devices of the fake Mobilerun server, 4 at a time, one device not ready
     printf '{"id": "dev-off", "state": "disconnected"}]}\n'
 } >"$WORK/mr.json"
 start_server MR fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/mr.json" --static \
-    --latency-ms 20 --log "$WORK/mr.log" --idle-timeout 60
+    --latency-ms 20 --log "$WORK/mr.log" --idle-timeout $((60 * TL_SLOW))
 export MOBILERUN_BASE_URL="$MR_URL/v1"
 cat >"$WORK/mr-rules.json" <<'JSON'
 {"rules": [

@@ -154,7 +154,7 @@ cat >"$WORK/llm.json" <<'JSON'
   {"tool": "done", "args": {"success": true, "message": "ok"}}
 ]}
 JSON
-launch LLM fake_openai.py --script "$WORK/llm.json" --log "$WORK/llm.log" --idle-timeout 120 \
+launch LLM fake_openai.py --script "$WORK/llm.json" --log "$WORK/llm.log" --idle-timeout $((120 * TL_SLOW)) \
     --schema "$TL_FIXTURES/openai/chat-completions-schemas.json"
 
 # Mobilerun: a device per fault, each fault on that device's ui-state only
@@ -182,7 +182,7 @@ ui_fault() {
     printf '{"path": "/never", "times": 0}]}\n'
 } >"$WORK/mr.json"
 launch MR fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/mr.json" --static \
-    --log "$WORK/mr.log" --idle-timeout 120
+    --log "$WORK/mr.log" --idle-timeout $((120 * TL_SLOW))
 
 # ArmCloud: a pad per fault
 PADS=""
@@ -193,7 +193,7 @@ DUMP='"op": "syncCmd", "match": "uiautomator dump"'
 mkdir -p "$WORK/ac"
 # shellcheck disable=SC2086 # PADS is a list of words
 launch AC fake_armcloud.py --ak "$AK" --sk "$SK" --taploop "$TAPLOOP" --workdir "$WORK/ac" \
-    --log "$WORK/ac.log" --idle-timeout 120 $PADS \
+    --log "$WORK/ac.log" --idle-timeout $((120 * TL_SLOW)) $PADS \
     --fault '{'"$DUMP"', "pad": "AC429", "http": 429, "retry_after": 1}' \
     --fault '{'"$DUMP"', "pad": "AC5XX", "http": 503, "count": 2}' \
     --fault '{'"$DUMP"', "pad": "ACRESET1", "conn": "reset"}' \

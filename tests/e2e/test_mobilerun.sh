@@ -46,7 +46,7 @@ launch_mr() {
     printf '%s\n' "$2" >"$WORK/$1.json"
     : >"$WORK/$1.log"
     launch "$1" fake_mobilerun.py --taploop "$TAPLOOP" --config "$WORK/$1.json" --key "$KEY" \
-        --log "$WORK/$1.log" --idle-timeout 300
+        --log "$WORK/$1.log" --idle-timeout $((300 * TL_SLOW))
 }
 
 # use_mr NAME: point taploop (MOBILERUN_BASE_URL) and the log checks (MR_LOG) at fake NAME
@@ -134,7 +134,7 @@ cat >"$WORK/llm.json" <<'EOF'
 ]}
 EOF
 : >"$LLM_LOG"
-launch LLM fake_openai.py --script "$WORK/llm.json" --log "$LLM_LOG" --idle-timeout 60
+launch LLM fake_openai.py --script "$WORK/llm.json" --log "$LLM_LOG" --idle-timeout $((60 * TL_SLOW))
 
 # MAIN: dev-1 is the first ready device; dev-2 answers slowly; dev-3 has transient faults
 launch_mr MAIN '{"devices": [

@@ -72,7 +72,7 @@ EOF
 : >"$F/llm.log"
 LLM_PID=""
 "$TL_PYTHON" "$TL_TESTS/fakes/fake_openai.py" --script "$IN/llm.json" --port-file "$F/llm.port" \
-    --log "$F/llm.log" --require-key "$OPENAI_KEY" --echo-key --idle-timeout 120 \
+    --log "$F/llm.log" --require-key "$OPENAI_KEY" --echo-key --idle-timeout $((120 * TL_SLOW)) \
     --schema "$TL_FIXTURES/openai/chat-completions-schemas.json" 2>"$F/llm.err" &
 SERVER_PIDS="$SERVER_PIDS $!"
 # start_f NAME SCRIPT ARGS...: start_server with the port file under $F
@@ -87,12 +87,12 @@ start_f() {
 printf '%s\n' '{"devices": [{"id": "dev-1", "name": "Pixel 7", "state": "ready"}],
   "provision": {"ready_after_ms": 100}}' >"$IN/mr.json"
 start_f MR fake_mobilerun.py --taploop "$TAPLOOP" --config "$IN/mr.json" --key "$MR_KEY" \
-    --log "$F/mr.log" --echo-key --idle-timeout 120
+    --log "$F/mr.log" --echo-key --idle-timeout $((120 * TL_SLOW))
 mkdir -p "$F/ac" "$F/adb"
 start_f AC fake_armcloud.py --ak "$AC_AK" --sk "$AC_SK" --taploop "$TAPLOOP" --workdir "$F/ac" \
-    --log "$F/ac.log" --sig-log "$F/ac.sigs" --echo-auth --idle-timeout 120
+    --log "$F/ac.log" --sig-log "$F/ac.sigs" --echo-auth --idle-timeout $((120 * TL_SLOW))
 start_f ADB fake_adb.py --taploop "$TAPLOOP" --workdir "$F/adb" --log "$F/adb.log" \
-    --idle-timeout 120
+    --idle-timeout $((120 * TL_SLOW))
 for name in llm MR AC ADB; do
     for _ in $(seq 1 200); do
         [ -s "$F/$name.port" ] && break
