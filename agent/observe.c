@@ -13,7 +13,13 @@ int tl_observe_index(const tl_driver *drv, const tl_ui_options *base, const tl_o
     opts.display_h = obs->display_h;
     int rc = tl_ui_parse(ui, obs->tree.data ? obs->tree.data : "", obs->tree.len, &opts, err);
     if (rc == TL_EPARSE) {
-        tl_error_prefix(err, "%s: the device's UI tree could not be read: ", tl_driver_name(drv));
+        if (obs->tree_source[0])
+            tl_error_prefix(err,
+                            "%s: %s: the device's UI tree could not be read: ", tl_driver_name(drv),
+                            obs->tree_source);
+        else
+            tl_error_prefix(err,
+                            "%s: the device's UI tree could not be read: ", tl_driver_name(drv));
         err->code = rc = TL_EBADRESP;
     }
     return rc;

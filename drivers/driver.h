@@ -55,6 +55,8 @@ typedef struct tl_observation {
     const char *screenshot_type;  /**< "image/png" or "image/jpeg"; static string; NULL if none */
     int32_t display_w, display_h; /**< natural-orientation display size if known, else 0 */
     uint32_t tree_ms, screenshot_ms; /**< how long each fetch took */
+    char tree_source[192];           /**< where the tree came from, for messages about it (e.g.
+                                          "GET /v1/devices/ID/ui-state"), or "" */
 } tl_observation;
 
 void tl_observation_init(tl_observation *o);

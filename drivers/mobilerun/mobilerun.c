@@ -656,6 +656,7 @@ static int fetch_tree(struct mr_driver *s, tl_observation *out, tl_error *err)
         tl_buf_clear(&out->tree);
         swap_content(&out->tree, &resp.body);
         out->tree_ms = since(t0);
+        snprintf(out->tree_source, sizeof(out->tree_source), "GET %s", path);
     }
     tl_http_response_dispose(&resp);
     free(path);

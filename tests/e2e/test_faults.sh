@@ -25,7 +25,8 @@
 #   happened and that no invalid byte reached the trajectory or the LLM. (The LLM's own reply
 #   in invalid UTF-8 is refused: exit 3.)
 # - Mobilerun, wrong shape: the ui-state is parsed by the agent (agent/observe.c), whose
-#   message names "mobilerun" and "ui-state JSON" and the cause, not the URL.
+#   message names "mobilerun", the request the tree came from (GET /devices/ID/ui-state, the
+#   path under MOBILERUN_BASE_URL) and the cause.
 # - ArmCloud, wrong shape: the message names the operation ("armcloud: syncCmd: ..."), as all
 #   of the driver's envelope errors do (docs/armcloud.md), not the URL.
 # - ArmCloud, a hanging syncCmd: after the sync timeout the driver falls back to asyncCmd (by
@@ -270,7 +271,7 @@ mr_cells() {
     cell mr-badutf8 0 30 completed "$TAPLOOP" run "Go home" $MR --device mr-badutf8 $LLM
     replaced mr-badutf8 "$(printf '\357\277\275\357\277\275\357\277\275')Settings" # U+FFFD x3
     cell mr-shape 3 30 error "$TAPLOOP" run "Go home" $MR --device mr-shape $LLM
-    names "mobilerun: the device's UI tree could not be read: invalid ui-state JSON" "a11y_tree must be"
+    names "mobilerun: GET /devices/mr-shape/ui-state: the device's UI tree could not be read: invalid ui-state JSON" "a11y_tree must be"
 }
 
 # ---- ArmCloud -------------------------------------------------------------------------------
