@@ -19,8 +19,10 @@
 
 /** Largest width or height accepted on decode. */
 #define TL_IMAGE_MAX_SIDE   16384
-/** Largest pixel count accepted on decode (64 Mpx, 192 MiB of RGB). */
-#define TL_IMAGE_MAX_PIXELS ((size_t)64 << 20)
+/** Largest pixel count accepted on decode (16 Mpx, 48 MiB of RGB): three times the largest
+ *  tablet screen (2960x1848), while bounding what a hostile screenshot costs to decode and
+ *  scale (fuzzing found a 4112x7952 JPEG of 283 bytes taking seconds under ASan). */
+#define TL_IMAGE_MAX_PIXELS ((size_t)16 << 20)
 
 typedef struct tl_image {
     uint8_t *px; /**< owned; RGB rows, 3 * w * h bytes; NULL when empty */

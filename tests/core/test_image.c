@@ -262,6 +262,23 @@ Test(image, refuses_hostile_bytes)
 
 /* ---- scaling ---------------------------------------------------------------------------- */
 
+/* Found by fuzzing: 283 bytes of JPEG declaring 7952x4112 pixels cost seconds to decode and
+ * scale under ASan; over the 16-megapixel bound, it is refused before decoding. */
+Test(image, refuses_a_tiny_jpeg_declaring_too_many_pixels)
+{
+    FILE *f = fopen(TL_TESTS_DIR "/fuzz/corpus/image/regress-jpeg-4112x7952-slow.jpg", "rb");
+    cr_assert_not_null(f);
+    unsigned char data[1024];
+    size_t n = fread(data, 1, sizeof(data), f);
+    fclose(f);
+    cr_assert(n > 100 && n < sizeof(data));
+    tl_image out = {0};
+    tl_error err = {0};
+    cr_assert_eq(tl_image_decode(&out, data, n, &err), TL_EBADRESP);
+    cr_assert_not_null(strstr(err.msg, "too large (7952x4112"), "%s", err.msg);
+    cr_assert_null(out.px);
+}
+
 Test(image, fit_keeps_aspect_ratio)
 {
     struct {
