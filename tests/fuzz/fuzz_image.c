@@ -21,7 +21,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "fuzz_image: decoded image of %dx%d\n", im.w, im.h);
             abort();
         }
-        if (tl_image_fit(&small, &im, 48, &err) == TL_OK) {
+        /* Scaling is linear and its paths (halving, area averaging, odd sizes) do not depend
+         * on the size: above 2 Mpx it only costs time under the fuzzer's instrumentation (a
+         * 10 Mpx image took over 10 s). tests/core/test_image.c scales full-size screens. */
+        if ((size_t)im.w * (size_t)im.h <= ((size_t)2 << 20) &&
+            tl_image_fit(&small, &im, 48, &err) == TL_OK) {
             tl_buf jpeg;
             tl_buf_init(&jpeg, 0);
             tl_image_encode(&small, TL_IMAGE_JPEG, 70, &jpeg, &err);
