@@ -296,6 +296,7 @@ void tl_http_response_init(tl_http_response *r)
     r->content_type[0] = '\0';
     r->attempts = 0;
     r->elapsed_ms = 0;
+    r->retry_after_ms = -1;
 }
 
 void tl_http_response_dispose(tl_http_response *r)
@@ -949,7 +950,7 @@ static int prepare(const tl_http_request *req, call *c, tl_error *err)
 }
 
 /* The wait after `attempts` attempts: base * 2^(attempts-1), +-25%, at least Retry-After, at
- * most max_backoff_ms. */
+ * most max_backoff_ms (tl_http_send does not retry when Retry-After is longer than that). */
 static long backoff_wait(tl_http *h, const call *c, int attempts, long retry_after_ms)
 {
     double w = (double)c->backoff_ms;
@@ -1200,6 +1201,7 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
                            o.status == 429 ? backoff_wait(h, &c, resp->attempts, o.retry_after_ms)
                                            : -1);
         resp->status = o.status;
+        resp->retry_after_ms = o.retry_after_ms;
         copy_content_type(h, resp);
         tl_log(TL_LOG_DEBUG, "http: %s: %s %s: attempt %d of %d: %s (%lld ms)", c.endpoint,
                c.method, c.url, resp->attempts, c.max_attempts, o.cause, tl_now_ms() - t0);
@@ -1210,6 +1212,8 @@ int tl_http_send(tl_http *h, const tl_http_request *req, tl_http_response *resp,
         }
         if (!o.retry || resp->attempts >= c.max_attempts)
             break;
+        if (o.retry_after_ms > c.max_backoff_ms)
+            break; /* asking again before the server allows it would not be honest */
 
         long wait = backoff_wait(h, &c, resp->attempts, o.retry_after_ms);
         if (c.deadline_ms > 0 &&
@@ -1539,6 +1543,14 @@ int tl_http_check(const tl_http_request *req, const tl_http_response *resp, cons
     if (code == TL_ENET)
         snprintf(tail, sizeof(tail), " (after %d attempt%s)", resp->attempts,
                  resp->attempts == 1 ? "" : "s");
+    if (code == TL_ENET && resp->retry_after_ms >= 0) {
+        char secs[32];
+        format_seconds(secs, sizeof(secs), resp->retry_after_ms);
+        long cap = req && req->max_backoff_ms > 0 ? req->max_backoff_ms : TL_HTTP_MAX_BACKOFF_MS;
+        snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail),
+                 "; the server asked to retry after %s s%s", secs,
+                 resp->retry_after_ms > cap ? ", longer than taploop waits between attempts" : "");
+    }
     if (hint && *hint)
         snprintf(tail + strlen(tail), sizeof(tail) - strlen(tail), "; %s", hint);
     char head[URL_MAX + ENDPOINT_MAX + 96];

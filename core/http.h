@@ -4,8 +4,9 @@
  * bounded retries with exponential backoff and jitter, cancellation, and error messages that
  * name the endpoint and the cause but never a secret.
  *
- * Retries: a request is retried on HTTP 429 (waiting what Retry-After says, within the backoff
- * cap), on 5xx, on timeouts and on connection errors (refused, reset, DNS), up to
+ * Retries: a request is retried on HTTP 429 (waiting what Retry-After says; a server that asks
+ * for more than the backoff cap is not asked again early: the 429 or 5xx is returned at once, and
+ * tl_http_check names the wait it asked for), on 5xx, on timeouts and on connection errors (refused, reset, DNS), up to
  * max_attempts attempts in all, sleeping base * 2^(attempt-1) with +-25% jitter in between.
  * Other 4xx answers are not retried. A request that is not safe to repeat (one with a body, or
  * POST or PATCH, unless marked idempotent) is retried only when the server did not receive it
@@ -105,7 +106,8 @@ typedef struct tl_http_request {
     size_t max_response;     /**< body cap, 0: TL_HTTP_MAX_RESPONSE */
     int max_attempts;        /**< 0: TL_HTTP_MAX_ATTEMPTS; 1: no retry */
     long backoff_ms;         /**< first backoff, 0: TL_HTTP_BACKOFF_MS */
-    long max_backoff_ms; /**< cap on one wait (also on Retry-After), 0: TL_HTTP_MAX_BACKOFF_MS */
+    long max_backoff_ms; /**< cap on one wait; a longer Retry-After ends the retries, 0:
+                            TL_HTTP_MAX_BACKOFF_MS */
     long deadline_ms;    /**< if > 0: give up (TL_ETIMEOUT) when this much time has passed,
                               waits and attempts included */
     tl_http_throttle *throttle; /**< shared cap and 429 pause (see above), or NULL */
@@ -121,6 +123,7 @@ typedef struct tl_http_response {
     char content_type[128]; /**< Content-Type header, "" if none */
     int attempts;           /**< attempts made */
     long elapsed_ms;        /**< time from the first attempt to the end, waits included */
+    long retry_after_ms;    /**< the last answer's Retry-After in ms, -1 if none */
 } tl_http_response;
 
 void tl_http_response_init(tl_http_response *r);
