@@ -704,7 +704,9 @@ static int plan(struct run *r, int step, struct step_record *s, enum step_end *e
         tl_error_clear(&why);
         int arc = tl_llm_reply_action(&reply, &s->action, &why);
         if (arc == TL_OK && s->action.type == TL_ACT_DONE) {
-            if (r->cfg->output_schema) {
+            /* The schema describes what a goal achieved returns; a model that gives up
+             * (success false) without an output is not asked for one, and its reason kept. */
+            if (r->cfg->output_schema && (s->action.success || s->action.output)) {
                 arc = tl_schema_validate(r->cfg->output_schema, s->action.output,
                                          s->action.output ? strlen(s->action.output) : 0, &why);
                 if (arc)

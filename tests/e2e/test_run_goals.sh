@@ -109,4 +109,13 @@ run 1 "$TAPLOOP" run "Take a photo with the Camera app" --llm-url "$FAKE_URL" --
 json '.status == "failed" and .message == "There is no Camera app." and .trajectory == null'
 stop_fake
 
+echo "the model gives up on a goal with an output schema: its reason is kept, no output asked for"
+start_fake "$WORK/giveup.json"
+run 1 "$TAPLOOP" run "Take a photo with the Camera app" --llm-url "$FAKE_URL" \
+    --output-schema "$WORK/schema.json" --no-trace --json
+json '.status == "failed" and .message == "There is no Camera app." and .output == null'
+[ "$(wc -l <"$FAKE_LOG")" -eq 1 ] || fail "the model was asked again: $(wc -l <"$FAKE_LOG") requests"
+grep -q "success true" "$FAKE_LOG" || fail "the prompt does not say when the output is required"
+stop_fake
+
 echo "e2e run goals: all passed"
