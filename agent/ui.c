@@ -64,6 +64,7 @@ int ui_begin(tl_ui *ui, const tl_ui_options *opts, tl_ui_format format, size_t l
     ui->info.focused = -1;
     ui->info.package = ui->info.app = ui->info.activity = ui->info.focused_text = empty_str;
     ui->focused_class = ui->focused_id = empty_str;
+    ui->focused_password = false;
     ui->have_screen_bounds = false;
     ui->max_nodes = opts && opts->max_nodes ? opts->max_nodes : TL_UI_DEFAULT_MAX_NODES;
     ui->max_depth = opts && opts->max_depth ? opts->max_depth : TL_UI_DEFAULT_MAX_DEPTH;
@@ -354,20 +355,36 @@ static void mask_password(tl_ui *ui, tl_element *e)
     e->text = TL_UI_MASK;
 }
 
+/* phone_state's focused text is masked unless it is known not to be a password: the focused
+ * element is a password field (by focus flag, resource id or the reply's own flag), or a
+ * password field is on screen and the focused element cannot be identified as an ordinary field
+ * holding that very text (found by focus flag or resource id). Over-masking costs the model one
+ * line of context; under-masking would send a password to the LLM. */
 static void mask_focused_text(tl_ui *ui)
 {
     tl_ui_info *in = &ui->info;
     if (!in->focused_text[0] || strcmp(in->focused_text, TL_UI_MASK) == 0)
         return;
-    bool secret = false;
-    if (in->focused >= 0 && (ui->el[in->focused].flags & TL_EL_PASSWORD))
-        secret = true;
+    bool secret = ui->focused_password;
+    bool any_password = false, known_plain = false;
+    if (in->focused >= 0) {
+        const tl_element *f = &ui->el[in->focused];
+        if (f->flags & TL_EL_PASSWORD)
+            secret = true;
+        else if (strcmp(f->text, in->focused_text) == 0)
+            known_plain = true;
+    }
     for (size_t i = 0; !secret && i < ui->n; i++) {
         const tl_element *e = &ui->el[i];
-        if ((e->flags & TL_EL_PASSWORD) && ui->focused_id[0] && strcmp(e->id, ui->focused_id) == 0)
-            secret = true;
+        const bool by_id = ui->focused_id[0] && strcmp(e->id, ui->focused_id) == 0;
+        if (e->flags & TL_EL_PASSWORD) {
+            any_password = true;
+            secret = by_id;
+        } else if (by_id && strcmp(e->text, in->focused_text) == 0) {
+            known_plain = true;
+        }
     }
-    if (secret) {
+    if (secret || (any_password && !known_plain)) {
         memset((char *)in->focused_text, 0, strlen(in->focused_text));
         in->focused_text = TL_UI_MASK;
     }

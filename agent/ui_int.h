@@ -35,6 +35,7 @@ struct tl_ui {
     /* Parse-time facts that only the post-pass consumes. */
     const char *focused_class;
     const char *focused_id;
+    bool focused_password; /* phone_state.focusedElement.isPassword (not in the reference) */
     bool have_screen_bounds;
     size_t max_nodes;
     uint32_t max_depth;

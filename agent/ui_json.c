@@ -1235,6 +1235,8 @@ static int parse_nodes(struct jp *j, int32_t parent, int32_t *prev, uint32_t dep
 
 /* ---- envelope ------------------------------------------------------------------------------ */
 
+static int read_bool_member(struct jp *j, bool *dst);
+
 static int phone_focused_member(struct jp *j, const char *k, size_t kn, void *payload)
 {
     (void)kn;
@@ -1245,6 +1247,8 @@ static int phone_focused_member(struct jp *j, const char *k, size_t kn, void *pa
         return read_kept(j, &ui->focused_class, &j->ic[IC_OTHER]);
     if (strcmp(k, "resourceId") == 0)
         return read_kept(j, &ui->focused_id, &j->ic[IC_OTHER]);
+    if (strcmp(k, "isPassword") == 0 || strcmp(k, "password") == 0)
+        return read_bool_member(j, &ui->focused_password);
     return skip_value(j);
 }
 

@@ -1091,6 +1091,42 @@ Test(ui_json, password_masking)
     cr_assert_str_eq(tl_ui_elements(ui)[1].text, TL_UI_MASK);
     assert_secret_gone(ui, "pw-value");
 
+    /* A password field on screen, the focused element not identified (no focus flag, no
+     * resource id) and its text not the field's: masked rather than risked. */
+    parse_ok(ui,
+             "{\"a11y_tree\":[{\"text\":\"SuperSecret123\",\"resourceId\":\"com.ex:id/pw\","
+             "\"isPassword\":true," PW_BOUNDS "},{\"text\":\"Sign in\"," PW_BOUNDS "}],"
+             "\"phone_state\":{\"focusedElement\":{\"text\":\"SuperSecret12\","
+             "\"resourceId\":\"\"}}}",
+             NULL);
+    cr_assert_str_eq(tl_ui_get_info(ui)->focused_text, TL_UI_MASK);
+    assert_secret_gone(ui, "SuperSecret");
+
+    /* The focused ordinary field is identified but shows other text than phone_state's (the
+     * tree lags the keyboard): with a password field on screen, masked. */
+    parse_ok(ui,
+             "{\"a11y_tree\":[{\"text\":\"us\",\"isFocused\":true,\"isEditable\":true," PW_BOUNDS
+             "},{\"text\":\"\",\"isPassword\":true," PW_BOUNDS "}],"
+             "\"phone_state\":{\"focusedElement\":{\"text\":\"lagging-s3cr3t\"}}}",
+             NULL);
+    cr_assert_str_eq(tl_ui_get_info(ui)->focused_text, TL_UI_MASK);
+    assert_secret_gone(ui, "s3cr3t");
+
+    /* No password field in the tree, but the reply flags the focused element as one. */
+    parse_ok(ui,
+             "{\"a11y_tree\":{\"text\":\"Login\"," PW_BOUNDS "},\"phone_state\":"
+             "{\"focusedElement\":{\"isPassword\":true,\"text\":\"flagged-s3cr3t\"}}}",
+             NULL);
+    cr_assert_str_eq(tl_ui_get_info(ui)->focused_text, TL_UI_MASK);
+    assert_secret_gone(ui, "s3cr3t");
+
+    /* No password anywhere: the focused text is kept even when the focus is unknown. */
+    parse_ok(ui,
+             "{\"a11y_tree\":{\"text\":\"Search\"," PW_BOUNDS "},\"phone_state\":"
+             "{\"focusedElement\":{\"text\":\"cat videos\"}}}",
+             NULL);
+    cr_assert_str_eq(tl_ui_get_info(ui)->focused_text, "cat videos");
+
     /* The uiautomator-style key in JSON, legacy shape, text with the short id suffix. */
     parse_ok(ui,
              "[{\"className\":\"EditText\",\"text\":\"hunter2xyz pw_input\",\"resourceId\":"
