@@ -131,7 +131,8 @@ int tl_cli_fail(const tl_error *err);
 int tl_exit_code(int status);
 
 /**
- * Parse options for the element index from the environment: TAPLOOP_TAP_OFFSET="dx,dy".
+ * Parse options for the element index from the environment: TAPLOOP_TAP_OFFSET="dx,dy" or
+ * "overlay".
  * @return TL_OK or TL_EUSAGE.
  */
 int tl_cli_ui_options(tl_ui_options *opts, tl_error *err);

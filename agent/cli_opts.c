@@ -158,6 +158,10 @@ int tl_cli_ui_options(tl_ui_options *opts, tl_error *err)
     const char *off = getenv("TAPLOOP_TAP_OFFSET");
     if (!off || !off[0])
         return TL_OK;
+    if (strcmp(off, "overlay") == 0) {
+        opts->tap_overlay = true;
+        return TL_OK;
+    }
     char *end;
     long dx = strtol(off, &end, 10);
     if (*end != ',')
@@ -170,7 +174,7 @@ int tl_cli_ui_options(tl_ui_options *opts, tl_error *err)
     return TL_OK;
 bad:
     return tl_error_set(err, TL_EUSAGE,
-                        "TAPLOOP_TAP_OFFSET must be \"dx,dy\" in pixels, e.g. "
-                        "\"0,-63\", not \"%s\"",
+                        "TAPLOOP_TAP_OFFSET must be \"dx,dy\" in pixels (e.g. "
+                        "\"0,-63\") or \"overlay\", not \"%s\"",
                         off);
 }

@@ -399,7 +399,9 @@ int ui_finish(tl_ui *ui, const tl_ui_options *opts, tl_error *err)
     const tl_rect screen = {0, 0, in->screen_w, in->screen_h};
     const bool kb = in->keyboard_visible && !rect_empty(&in->keyboard) && in->keyboard.left <= 0 &&
                     in->keyboard.right >= in->screen_w;
-    const int32_t dx = opts ? opts->tap_dx : 0, dy = opts ? opts->tap_dy : 0;
+    const long dx = opts ? opts->tap_dx : 0;
+    const long dy = (opts ? (long)opts->tap_dy : 0) +
+                    (opts && opts->tap_overlay ? (long)in->overlay_offset : 0);
     const size_t n = ui->n;
 
     /* scratch[3i]: nearest scrollable ancestor; [3i+1]: nearest absorbing ancestor (no

@@ -118,6 +118,8 @@ typedef struct tl_ui_options {
     int32_t display_w, display_h; /**< natural-orientation display size if the driver knows it */
     int32_t tap_dx, tap_dy;       /**< added to every tap point (devices whose input space is
                                        offset from the tree's; see docs/element-index.md) */
+    bool tap_overlay;             /**< also add the tree's overlay_offset to every tap point's y
+                                       (TAPLOOP_TAP_OFFSET=overlay; see docs/element-index.md) */
     uint32_t max_depth;           /**< 0: TL_UI_DEFAULT_MAX_DEPTH */
     size_t max_nodes;             /**< 0: TL_UI_DEFAULT_MAX_NODES */
 } tl_ui_options;

@@ -1257,7 +1257,7 @@ static int read_bool_member(struct jp *j, bool *dst)
     int c = peek(j);
     if (c != 't' && c != 'f' && c != 'n')
         return skip_value(j);
-    int v;
+    int v = -1;
     int rc = read_literal(j, &v);
     if (rc == TL_OK && v >= 0)
         *dst = v == 1;

@@ -719,6 +719,39 @@ Test(ui_limits, tap_offset_shifts_tap_points)
     tl_ui_free(ui);
 }
 
+static void overlay_doc(tl_buf *b, const char *members)
+{
+    doc_start(b, members);
+    tl_buf_putc(b, '[');
+    put_button(b, false, "mid", 0, 100, 200, 300);
+    tl_buf_puts(b, "]}");
+}
+
+Test(ui_limits, overlay_mode_adds_the_reported_overlay_offset)
+{
+    tl_ui *ui = tl_ui_new();
+    tl_ui_options overlay = {.tap_overlay = true};
+    tl_ui_options both = {.tap_dx = 10, .tap_dy = 5, .tap_overlay = true};
+    static const char *const members[] = {
+        "\"device_context\":{\"filtering_params\":{\"overlay_offset\":-80}},",
+        "\"device_context\":{\"filtering_params\":{\"overlay_offset\":-2147483648}},",
+    };
+    for (int hostile = 0; hostile < 2; hostile++) {
+        tl_buf b;
+        overlay_doc(&b, members[hostile]);
+        parse_built(ui, &b, NULL);
+        cr_assert_eq(tl_ui_get_info(ui)->overlay_offset, hostile ? INT32_MIN : -80);
+        expect_tap(tl_ui_elements(ui), 100, 200); /* recorded, not applied by default */
+        overlay_doc(&b, members[hostile]);
+        parse_built(ui, &b, &overlay);
+        expect_tap(tl_ui_elements(ui), 100, hostile ? 0 : 120);
+        overlay_doc(&b, members[hostile]);
+        parse_built(ui, &b, &both);
+        expect_tap(tl_ui_elements(ui), 110, hostile ? 0 : 125);
+    }
+    tl_ui_free(ui);
+}
+
 /* Extreme bounds on the window roots of a tree without phone state: deriving the foreground
  * package compares root areas, which must not overflow (UBSan would stop the test). */
 Test(ui_limits, package_from_roots_with_extreme_bounds)
