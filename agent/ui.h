@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/geom.h"
 #include "core/status.h"
 
 /** Nesting deeper than this is refused unless tl_ui_options.max_depth says otherwise. */
@@ -31,11 +32,6 @@
 #define TL_UI_DEFAULT_MAX_NODES 1000000
 /** The text shown in place of a password field's content. */
 #define TL_UI_MASK              "\xE2\x80\xA2\xE2\x80\xA2\xE2\x80\xA2"
-
-/** A rectangle in screen pixels; right and bottom are exclusive (Android Rect). */
-typedef struct tl_rect {
-    int32_t left, top, right, bottom;
-} tl_rect;
 
 /** Element flags: the first group comes from the tree, the second is derived by the index. */
 enum tl_element_flag {

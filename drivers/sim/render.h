@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/ui.h" /* tl_rect only */
+#include "core/geom.h"
 #include "core/buf.h"
 #include "core/status.h"
 

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "agent/ui.h" /* tl_rect */
+#include "core/geom.h"
 #include "core/arena.h"
 #include "core/buf.h"
 #include "core/status.h"
