@@ -6,12 +6,13 @@
  *
  * Retries: a request is retried on HTTP 429 (waiting what Retry-After says; a server that asks
  * for more than the backoff cap is not asked again early: the 429 or 5xx is returned at once, and
- * tl_http_check names the wait it asked for), on 5xx, on timeouts and on connection errors (refused, reset, DNS), up to
- * max_attempts attempts in all, sleeping base * 2^(attempt-1) with +-25% jitter in between.
- * Other 4xx answers are not retried. A request that is not safe to repeat (one with a body, or
- * POST or PATCH, unless marked idempotent) is retried only when the server did not receive it
- * (DNS, refused, timeout while connecting) or answered 429/5xx; libcurl itself re-sends once when a
- * reused keep-alive connection turns out to be dead before any byte of the answer arrived.
+ * tl_http_check names the wait it asked for), on 5xx, on timeouts and on connection errors
+ * (refused, reset, DNS), up to max_attempts attempts in all, sleeping base * 2^(attempt-1) with
+ * +-25% jitter in between. Other 4xx answers are not retried. A request that is not safe to repeat
+ * (one with a body, or POST or PATCH, unless marked idempotent) is retried only when the server did
+ * not receive it (DNS, refused, timeout while connecting) or answered 429/5xx; libcurl itself
+ * re-sends once when a reused keep-alive connection turns out to be dead before any byte of the
+ * answer arrived.
  *
  * Secrets: header values (Authorization, signatures, keys) never appear in messages or logs;
  * URLs in messages lose any user:password@ part and their query string.
@@ -101,15 +102,15 @@ typedef struct tl_http_request {
     const char *const *headers; /**< NULL-terminated "Name: value" lines; values are secret */
     const void *body;           /**< request body or NULL */
     size_t body_len;
-    long connect_timeout_ms; /**< 0: TL_HTTP_CONNECT_TIMEOUT_MS */
-    long timeout_ms;         /**< whole attempt, 0: TL_HTTP_TIMEOUT_MS */
-    size_t max_response;     /**< body cap, 0: TL_HTTP_MAX_RESPONSE */
-    int max_attempts;        /**< 0: TL_HTTP_MAX_ATTEMPTS; 1: no retry */
-    long backoff_ms;         /**< first backoff, 0: TL_HTTP_BACKOFF_MS */
-    long max_backoff_ms; /**< cap on one wait; a longer Retry-After ends the retries, 0:
-                            TL_HTTP_MAX_BACKOFF_MS */
-    long deadline_ms;    /**< if > 0: give up (TL_ETIMEOUT) when this much time has passed,
-                              waits and attempts included */
+    long connect_timeout_ms;    /**< 0: TL_HTTP_CONNECT_TIMEOUT_MS */
+    long timeout_ms;            /**< whole attempt, 0: TL_HTTP_TIMEOUT_MS */
+    size_t max_response;        /**< body cap, 0: TL_HTTP_MAX_RESPONSE */
+    int max_attempts;           /**< 0: TL_HTTP_MAX_ATTEMPTS; 1: no retry */
+    long backoff_ms;            /**< first backoff, 0: TL_HTTP_BACKOFF_MS */
+    long max_backoff_ms;        /**< cap on one wait; a longer Retry-After ends the retries, 0:
+                                   TL_HTTP_MAX_BACKOFF_MS */
+    long deadline_ms;           /**< if > 0: give up (TL_ETIMEOUT) when this much time has passed,
+                                     waits and attempts included */
     tl_http_throttle *throttle; /**< shared cap and 429 pause (see above), or NULL */
     bool idempotent; /**< repeating the request changes nothing on the server even though it
                           has a body or is a POST (a chat completion, a read-only query): it
