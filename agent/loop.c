@@ -905,8 +905,12 @@ static void run_steps(struct run *r)
         plan(r, step, &s, &end);
         r->res->steps = step;
         if (end == STEP_STOP) {
+            /* A step stopped before the model said anything is not a step of the run: the
+             * result counts the steps the trajectory holds. */
             if (s.retries || s.have_action || s.reasoning)
                 write_line(r, step, &s, tl_now_ms() - step_t0);
+            else
+                r->res->steps = step - 1;
             step_record_dispose(&s);
             return;
         }

@@ -94,9 +94,10 @@ for sig in INT TERM; do
     pid=$!
     wait_for 20 '[ "$(count "$FAKE_LOG" "Step 2 of")" -ge 1 ]'
     interrupt "LLM wait (sim)" "$sig"
-    json '.status == "interrupted" and .success == false and .steps == 2'
+    json '.status == "interrupted" and .success == false and .steps == 1'
     interrupted_dir "$WORK/llm-$sig" 1
-    # the step in flight is recorded as interrupted, the finished one as it was
+    [ "$(wc -l <"$WORK/llm-$sig/trajectory.jsonl")" -eq 1 ] || fail "steps and trajectory differ"
+    # the finished step is kept as it was; the one cut short before the answer is not a step
     jq -e -s '.[0].action.action == "start_app" and .[0].result == "ok"' \
         "$WORK/llm-$sig/trajectory.jsonl" >/dev/null || fail "step 1 not kept"
 done
