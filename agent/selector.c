@@ -184,34 +184,49 @@ static const char *field_value(const tl_element *e, int f, const char *literal)
     }
 }
 
-bool tl_selector_match(tl_selector *s, const tl_element *e)
+/* Does element e's field f satisfy matcher m? */
+static bool field_matches(tl_selector *s, const struct matcher *m, int f, const tl_element *e)
+{
+    if (m->literal)
+        return strcmp(field_value(e, f, m->literal), m->literal) == 0;
+    const char *v = field_value(e, f, NULL);
+    if (f == F_ID || f == F_CLASS) {
+        /* a regex on id or class is tried on the short form, then on the full one (a pattern
+         * cannot say which form it means: '.' and ':' are also metacharacters) */
+        const char *full = f == F_ID ? e->id : e->cls;
+        if (pcre2_match(m->re, (PCRE2_SPTR)v, strlen(v), 0, 0, s->md, s->mctx) >= 0)
+            return true;
+        if (v == full)
+            return false;
+        v = full;
+    }
+    return pcre2_match(m->re, (PCRE2_SPTR)v, strlen(v), 0, 0, s->md, s->mctx) >= 0;
+}
+
+/* The match of tl_selector_match; with `ui`, text and desc may also be matched by one of the
+ * labels shown on e's listing line (texts absorbed into a clickable row). */
+static bool match(tl_selector *s, const tl_ui *ui, const tl_element *e)
 {
     if ((e->flags & s->state_mask) != s->state_value)
         return false;
     for (int f = 0; f < F_COUNT; f++) {
-        struct matcher *m = &s->m[f];
-        if (!m->src)
+        const struct matcher *m = &s->m[f];
+        if (!m->src || field_matches(s, m, f, e))
             continue;
-        if (m->literal) {
-            if (strcmp(field_value(e, f, m->literal), m->literal) != 0)
-                return false;
-            continue;
-        }
-        const char *v = field_value(e, f, NULL);
-        if (f == F_ID || f == F_CLASS) {
-            /* a regex on id or class is tried on the short form, then on the full one (a
-             * pattern cannot say which form it means: '.' and ':' are also metacharacters) */
-            const char *full = f == F_ID ? e->id : e->cls;
-            if (pcre2_match(m->re, (PCRE2_SPTR)v, strlen(v), 0, 0, s->md, s->mctx) >= 0)
-                continue;
-            if (v == full)
-                return false;
-            v = full;
-        }
-        if (pcre2_match(m->re, (PCRE2_SPTR)v, strlen(v), 0, 0, s->md, s->mctx) < 0)
+        bool by_label = false;
+        if (ui && (f == F_TEXT || f == F_DESC))
+            for (int32_t k = e->label_first; k >= 0 && (size_t)k < ui->n && !by_label;
+                 k = ui->el[k].label_next)
+                by_label = field_matches(s, m, f, &ui->el[k]);
+        if (!by_label)
             return false;
     }
     return true;
+}
+
+bool tl_selector_match(tl_selector *s, const tl_element *e)
+{
+    return match(s, NULL, e);
 }
 
 static bool reads_before(const tl_element *a, const tl_element *b)
@@ -223,17 +238,24 @@ static bool reads_before(const tl_element *a, const tl_element *b)
     return a < b;
 }
 
-const tl_element *tl_ui_find(const tl_ui *ui, tl_selector *s)
+static const tl_element *find(const tl_ui *ui, tl_selector *s, bool labels)
 {
     const tl_element *best = NULL;
     for (size_t i = 0; i < ui->n; i++) {
         const tl_element *e = &ui->el[i];
-        if (!(e->flags & TL_EL_TAPPABLE) || !tl_selector_match(s, e))
+        if (!(e->flags & TL_EL_TAPPABLE) || (labels && e->label_first < 0) ||
+            !match(s, labels ? ui : NULL, e))
             continue;
         if (!best || reads_before(e, best))
             best = e;
     }
     return best;
+}
+
+const tl_element *tl_ui_find(const tl_ui *ui, tl_selector *s)
+{
+    const tl_element *e = find(ui, s, false);
+    return e ? e : find(ui, s, true);
 }
 
 /* ---- closest candidates -------------------------------------------------------------------- */

@@ -53,7 +53,10 @@ int tl_selector_describe(const tl_selector *s, tl_buf *out);
 bool tl_selector_match(tl_selector *s, const tl_element *e);
 
 /**
- * The first visible element in reading order that matches, or NULL. Borrowed from ui.
+ * The first visible element in reading order that matches, or NULL. Borrowed from ui. When no
+ * element matches on its own fields, a listing line's owner (a clickable row) also matches
+ * text and desc through the labels shown on its line, so that {class: LinearLayout, text:
+ * "About phone"} finds the row the listing shows as `LinearLayout "About phone"`.
  */
 const tl_element *tl_ui_find(const tl_ui *ui, tl_selector *s);
 

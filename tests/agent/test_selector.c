@@ -301,6 +301,40 @@ Test(ui_selector, several_keys_must_all_hold)
     tl_ui_free(ui);
 }
 
+/* A clickable row whose texts are shown on its line: the listing reads
+ * `LinearLayout "About phone" "Android version 14"`, so a selector naming the row's class and
+ * one of those texts finds the row; a text matched by its own element still wins. */
+Test(ui_selector, row_found_through_the_labels_on_its_line)
+{
+    tl_ui *ui = parse(SCREEN("<node class=\"android.widget.LinearLayout\" clickable=\"true\" "
+                             "bounds=\"[0,100][1080,300]\">"
+                             "<node class=\"android.widget.TextView\" text=\"About phone\" "
+                             "bounds=\"[40,120][600,180]\"/>"
+                             "<node class=\"android.widget.TextView\" text=\"Android version 14\" "
+                             "bounds=\"[40,200][600,260]\"/>"
+                             "</node>"
+                             "<node class=\"android.widget.TextView\" text=\"About phone\" "
+                             "bounds=\"[0,400][1080,500]\"/>"));
+    const tl_element *el = tl_ui_elements(ui);
+    cr_assert_eq(el[1].label_first, 2, "the row does not show its texts: the fixture is wrong");
+    tl_selector *s = sel("class", "LinearLayout", "text", "/about/i", NULL);
+    cr_expect_eq(find_pos(ui, s), 1);
+    tl_selector_free(s);
+    s = sel("class", "LinearLayout", "text", "Android version 14", NULL);
+    cr_expect_eq(find_pos(ui, s), 1);
+    tl_selector_free(s);
+    s = sel("class", "LinearLayout", "text", "Battery", NULL);
+    cr_expect_eq(find_pos(ui, s), -1);
+    tl_selector_free(s);
+    /* the element's own text first: the absorbed TextView reads first */
+    cr_expect_eq(find1(ui, "text", "About phone"), 2);
+    /* tl_selector_match looks at one element only */
+    s = sel("class", "LinearLayout", "text", "/about/i", NULL);
+    cr_expect(!tl_selector_match(s, &el[1]));
+    tl_selector_free(s);
+    tl_ui_free(ui);
+}
+
 Test(ui_selector, match_checks_one_element)
 {
     tl_ui *ui = parse(SETTINGS);
