@@ -56,6 +56,23 @@ run 0 "$TAPLOOP" act press_key back --json
 jq -e '.ok == true and .action.action == "press_key" and .action.key == "back"' "$OUT" >/dev/null ||
     fail "act --json output"
 
+echo "scroll by the index of a row's text scrolls the list it is in"
+run 0 "$TAPLOOP" act start_app com.android.settings --device sim:scroll
+run 0 "$TAPLOOP" observe --device sim:scroll
+row=$(sed -n 's/^\[\([0-9]*\)\] TextView "Network & internet".*/\1/p' "$OUT")
+title=$(sed -n 's/^\[\([0-9]*\)\] TextView "Settings".*/\1/p' "$OUT")
+[ -n "$row" ] && [ -n "$title" ] || fail "no index for the first row or the title"
+run 0 "$TAPLOOP" act scroll down --index "$row" --device sim:scroll
+has "scroll down [$row] in ["
+has "] RecyclerView id=list scrollable"
+run 0 "$TAPLOOP" observe --device sim:scroll
+hasnt '"Network & internet"'
+before=$(cat "$OUT")
+run 1 "$TAPLOOP" act scroll down --index "$title" --device sim:scroll
+err_has "act scroll: [$title] TextView \"Settings\" is not scrollable and is not inside a scrollable element"
+run 0 "$TAPLOOP" observe --device sim:scroll
+[ "$(cat "$OUT")" = "$before" ] || fail "a refused scroll changed the screen"
+
 echo "refused actions send nothing and exit 1"
 run 0 "$TAPLOOP" observe
 before=$(cat "$OUT")
