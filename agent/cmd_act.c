@@ -6,7 +6,10 @@
  * in the listing, a point on the screen. A target may also be named by a selector (--text,
  * --desc, --id, --class, --select KEY=VALUE): the first visible match in reading order.
  */
+#include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/cli.h"
@@ -20,10 +23,8 @@
 
 struct act_opts {
     const struct tl_command *cmd;
-    long index;
-    bool has_index;
-    long duration;
-    bool has_duration;
+    const char *index;    /* --index as given, checked once the action is known */
+    const char *duration; /* --duration as given, likewise */
     bool clear;
     const char *activity;
     const char *sel_key[MAX_SELECT]; /* not NUL-terminated: sel_keylen bytes */
@@ -48,21 +49,8 @@ static bool handle(int c, const char *arg, void *payload)
 {
     struct act_opts *o = payload;
     switch (c) {
-    case TL_OPT_INDEX:
-        if (!tl_cli_parse_long(arg, 1, 1000000, &o->index)) {
-            tl_cli_usage(o->cmd, "--index takes a listing index (1 or more), not '%s'", arg);
-            return false;
-        }
-        o->has_index = true;
-        return true;
-    case TL_OPT_DURATION:
-        if (!tl_cli_parse_long(arg, 1, TL_DURATION_MAX_MS, &o->duration)) {
-            tl_cli_usage(o->cmd, "--duration takes milliseconds (1..%d), not '%s'",
-                         TL_DURATION_MAX_MS, arg);
-            return false;
-        }
-        o->has_duration = true;
-        return true;
+    case TL_OPT_INDEX: o->index = arg; return true;
+    case TL_OPT_DURATION: o->duration = arg; return true;
     case TL_OPT_CLEAR: o->clear = true; return true;
     case TL_OPT_ACTIVITY: o->activity = arg; return true;
     case TL_OPT_TEXT: return add_select(o, "text", 4, arg);
@@ -81,33 +69,158 @@ static bool handle(int c, const char *arg, void *payload)
     }
 }
 
-/* Positional arguments of each action, for the usage check. */
+/* Positional arguments of each action: the usage line, their names and what they take. */
 static const struct {
     tl_action_type type;
     const char *form;
+    const char *args[4];
+    const char *rule;
 } forms[] = {
-    {TL_ACT_TAP, "tap X Y | tap --index N | tap --text T"},
-    {TL_ACT_LONG_PRESS, "long_press X Y [--duration MS] | long_press --index N"},
-    {TL_ACT_SWIPE, "swipe X1 Y1 X2 Y2 [--duration MS]"},
-    {TL_ACT_SCROLL, "scroll up|down|left|right [--index N]"},
-    {TL_ACT_TYPE, "type TEXT [--index N] [--clear]"},
-    {TL_ACT_PRESS_KEY, "press_key back|home|recent|enter|delete|tab|forward_delete"},
-    {TL_ACT_START_APP, "start_app PACKAGE [--activity NAME]"},
-    {TL_ACT_STOP_APP, "stop_app PACKAGE"},
-    {TL_ACT_WAIT, "wait MS"},
+    {TL_ACT_TAP, "tap X Y | tap --index N | tap --text T", {"X", "Y"}, "screen pixels"},
+    {TL_ACT_LONG_PRESS,
+     "long_press X Y [--duration MS] | long_press --index N",
+     {"X", "Y"},
+     "screen pixels"},
+    {TL_ACT_SWIPE, "swipe X1 Y1 X2 Y2 [--duration MS]", {"X1", "Y1", "X2", "Y2"}, "screen pixels"},
+    {TL_ACT_SCROLL,
+     "scroll up|down|left|right [--index N]",
+     {"DIRECTION"},
+     "up, down, left or right"},
+    {TL_ACT_TYPE, "type TEXT [--index N] [--clear]", {"TEXT"}, "the text to type"},
+    {TL_ACT_PRESS_KEY,
+     "press_key back|home|recent|enter|delete|tab|forward_delete",
+     {"KEY"},
+     "back, home, recent, enter, delete, tab or forward_delete"},
+    {TL_ACT_START_APP,
+     "start_app PACKAGE [--activity NAME]",
+     {"PACKAGE"},
+     "an Android package name, e.g. com.android.settings"},
+    {TL_ACT_STOP_APP,
+     "stop_app PACKAGE",
+     {"PACKAGE"},
+     "an Android package name, e.g. com.android.settings"},
+    {TL_ACT_WAIT, "wait MS", {"MS"}, "milliseconds, at most 10000"},
 };
 
-static const char *form_of(tl_action_type t)
+static size_t form_of(tl_action_type t)
 {
     for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
         if (forms[i].type == t)
-            return forms[i].form;
-    return "";
+            return i;
+    return 0; /* not reached: every action but done has a form */
 }
 
-static bool coord(const char *s, long *out)
+/* "taploop act ACTION: message" and the action's usage line. @return TL_EXIT_USAGE. */
+static int arg_error(tl_action_type t, const char *fmt, ...) TL_PRINTF(2, 3);
+
+static int arg_error(tl_action_type t, const char *fmt, ...)
 {
-    return tl_cli_parse_long(s, 0, 100000, out);
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "taploop act %s: %s\nusage: taploop act %s\n", tl_action_name(t), msg,
+            forms[form_of(t)].form);
+    return TL_EXIT_USAGE;
+}
+
+/* A whole number in `s`. @return false if it is not one; out of range of long, *out is
+ * LONG_MIN or LONG_MAX, which every range check below refuses. */
+static bool number(const char *s, long *out)
+{
+    char *end;
+    *out = strtol(s, &end, 10);
+    return end != s && *end == '\0';
+}
+
+#define COORD_MAX 100000
+
+/* Coordinate argument `name` (X, Y2, ...) of action t. @return -1 or an exit code. */
+static int coord(tl_action_type t, const char *name, const char *s, long *out)
+{
+    if (!number(s, out))
+        return arg_error(t, "%s '%s' is not a number of screen pixels", name, s);
+    if (*out < 0)
+        return arg_error(t, "%s %s is negative: coordinates are screen pixels, 0 or more", name, s);
+    if (*out > COORD_MAX)
+        return arg_error(t, "%s %s is more than %d, beyond any screen (screen pixels)", name, s,
+                         COORD_MAX);
+    return -1;
+}
+
+/* --duration for long_press (at least 1 ms) and swipe (at least TL_SWIPE_MIN_MS). */
+static int duration(tl_action_type t, const char *s, long *out)
+{
+    const char *what = t == TL_ACT_SWIPE ? "a swipe" : "a long press";
+    long min = t == TL_ACT_SWIPE ? TL_SWIPE_MIN_MS : 1;
+    if (!number(s, out))
+        return arg_error(t, "--duration '%s' is not a number of milliseconds", s);
+    if (*out < min)
+        return arg_error(t, "--duration %s ms is less than the %ld ms %s lasts at least", s, min,
+                         what);
+    if (*out > TL_DURATION_MAX_MS)
+        return arg_error(t, "--duration %s ms is more than the %d ms %s may last", s,
+                         TL_DURATION_MAX_MS, what);
+    return -1;
+}
+
+/* --index: a listing index. */
+static int listing_index(tl_action_type t, const char *s, long *out)
+{
+    if (!number(s, out) || *out < 1 || *out > 1000000)
+        return arg_error(t,
+                         "--index '%s' is not a listing index ([1] or more, as `taploop "
+                         "observe` shows them)",
+                         s);
+    return -1;
+}
+
+static int wait_ms(const char *s, long *out)
+{
+    if (!number(s, out))
+        return arg_error(TL_ACT_WAIT, "MS '%s' is not a number of milliseconds", s);
+    if (*out < 0)
+        return arg_error(TL_ACT_WAIT, "%s ms is negative: a wait lasts 0 to %d ms", s,
+                         TL_WAIT_MAX_MS);
+    if (*out > TL_WAIT_MAX_MS)
+        return arg_error(TL_ACT_WAIT, "%s ms is more than the %d ms a wait may last", s,
+                         TL_WAIT_MAX_MS);
+    return -1;
+}
+
+/* The count of positional arguments: what is missing or one too many. */
+static int count_error(const struct act_opts *o, tl_action_type t, int nargs, char **args, int want)
+{
+    size_t f = form_of(t);
+    bool target = o->index || o->nsel;
+    if (nargs > want) {
+        if (target && want == 1)
+            return arg_error(t, "unexpected argument '%s': %s already names the target", args[1],
+                             o->index ? "--index" : "the selector");
+        return arg_error(t, "unexpected argument '%s' after %s", args[want],
+                         forms[f].args[want - 2]);
+    }
+    if (nargs == 1 && (t == TL_ACT_TAP || t == TL_ACT_LONG_PRESS))
+        return arg_error(t, "no target: give a point X Y (screen pixels), --index N or a "
+                            "selector such as --text T");
+    char missing[64] = "";
+    size_t off = 0;
+    for (int k = nargs; k < want && off < sizeof(missing); k++) {
+        const char *sep = k == nargs ? "" : k == want - 1 ? " and " : ", ";
+        int n = snprintf(missing + off, sizeof(missing) - off, "%s%s", sep, forms[f].args[k - 1]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    return arg_error(t, "missing %s (%s)", missing, forms[f].rule);
+}
+
+static int oom(void)
+{
+    tl_error err;
+    tl_error_set(&err, TL_ENOMEM, "out of memory");
+    return tl_cli_fail(&err);
 }
 
 /* Build the action from the positional arguments and options. @return -1 or an exit code. */
@@ -119,60 +232,78 @@ static int build(struct act_opts *o, tl_action *a, int nargs, char **args)
                             "unknown action \"%s\" (tap, long_press, swipe, scroll, type, "
                             "press_key, start_app, stop_app, wait, reset)",
                             name);
+    const tl_action_type t = a->type;
     int want;
-    switch (a->type) {
+    switch (t) {
     case TL_ACT_TAP:
-    case TL_ACT_LONG_PRESS: want = (o->has_index || o->nsel) ? 1 : 3; break;
+    case TL_ACT_LONG_PRESS: want = (o->index || o->nsel) ? 1 : 3; break;
     case TL_ACT_SWIPE: want = 5; break;
     default: want = 2;
     }
     if (nargs != want)
-        return tl_cli_usage(o->cmd, "usage: taploop act %s", form_of(a->type));
-    bool ok = true;
-    switch (a->type) {
+        return count_error(o, t, nargs, args, want);
+    int ex = -1;
+    long dur = t == TL_ACT_SWIPE ? TL_SWIPE_DEFAULT_MS : TL_LONG_PRESS_DEFAULT_MS;
+    if (o->duration && t != TL_ACT_SWIPE && t != TL_ACT_LONG_PRESS)
+        return arg_error(t, "--duration goes with long_press and swipe");
+    if (o->duration && (ex = duration(t, o->duration, &dur)) >= 0)
+        return ex;
+    switch (t) {
     case TL_ACT_TAP:
     case TL_ACT_LONG_PRESS:
         if (want == 3) {
-            ok = coord(args[1], &a->x) && coord(args[2], &a->y);
+            if ((ex = coord(t, "X", args[1], &a->x)) >= 0 ||
+                (ex = coord(t, "Y", args[2], &a->y)) >= 0)
+                return ex;
             a->has_point = true;
         }
-        a->duration_ms = o->has_duration ? o->duration : TL_LONG_PRESS_DEFAULT_MS;
+        a->duration_ms = dur;
         break;
     case TL_ACT_SWIPE:
-        ok = coord(args[1], &a->x) && coord(args[2], &a->y) && coord(args[3], &a->x2) &&
-             coord(args[4], &a->y2);
+        if ((ex = coord(t, "X1", args[1], &a->x)) >= 0 ||
+            (ex = coord(t, "Y1", args[2], &a->y)) >= 0 ||
+            (ex = coord(t, "X2", args[3], &a->x2)) >= 0 ||
+            (ex = coord(t, "Y2", args[4], &a->y2)) >= 0)
+            return ex;
         a->has_point = true;
-        a->duration_ms = o->has_duration ? o->duration : TL_SWIPE_DEFAULT_MS;
+        a->duration_ms = dur;
         break;
-    case TL_ACT_SCROLL: ok = tl_direction_parse(args[1], &a->direction); break;
+    case TL_ACT_SCROLL:
+        if (!tl_direction_parse(args[1], &a->direction))
+            return arg_error(t, "unknown direction '%s' (%s)", args[1], forms[form_of(t)].rule);
+        break;
     case TL_ACT_TYPE:
-        a->text = tl_strdup(args[1]);
+        if (!(a->text = tl_strdup(args[1])))
+            return oom();
         a->clear = o->clear;
-        ok = a->text != NULL;
         break;
-    case TL_ACT_PRESS_KEY: ok = tl_key_parse(args[1], &a->key); break;
+    case TL_ACT_PRESS_KEY:
+        if (!tl_key_parse(args[1], &a->key))
+            return arg_error(t, "unknown key '%s' (%s)", args[1], forms[form_of(t)].rule);
+        break;
     case TL_ACT_START_APP:
     case TL_ACT_STOP_APP:
         a->package = tl_strdup(args[1]);
         a->activity = o->activity ? tl_strdup(o->activity) : NULL;
-        ok = a->package && (!o->activity || a->activity);
+        if (!a->package || (o->activity && !a->activity))
+            return oom();
         break;
-    case TL_ACT_WAIT: ok = tl_cli_parse_long(args[1], 0, TL_WAIT_MAX_MS, &a->ms); break;
+    case TL_ACT_WAIT:
+        if ((ex = wait_ms(args[1], &a->ms)) >= 0)
+            return ex;
+        break;
     default: break;
     }
-    if (!ok)
-        return tl_cli_usage(o->cmd, "usage: taploop act %s", form_of(a->type));
-    if (o->has_index) {
-        a->has_index = true;
-        a->index = o->index;
-    }
-    if (o->activity && a->type != TL_ACT_START_APP)
+    if (o->index && (ex = listing_index(t, o->index, &a->index)) >= 0)
+        return ex;
+    a->has_index = o->index != NULL;
+    if (o->activity && t != TL_ACT_START_APP)
         return tl_cli_usage(o->cmd, "--activity goes with start_app");
-    bool targets = a->type == TL_ACT_TAP || a->type == TL_ACT_LONG_PRESS ||
-                   a->type == TL_ACT_SCROLL || a->type == TL_ACT_TYPE;
-    if ((o->has_index || o->nsel) && !targets)
+    bool targets =
+        t == TL_ACT_TAP || t == TL_ACT_LONG_PRESS || t == TL_ACT_SCROLL || t == TL_ACT_TYPE;
+    if ((o->index || o->nsel) && !targets)
         return tl_cli_usage(o->cmd, "%s takes no --index or selector", name);
-    if (o->has_index && o->nsel)
+    if (o->index && o->nsel)
         return tl_cli_usage(o->cmd, "give --index or a selector, not both");
     tl_error err;
     tl_error_clear(&err);
@@ -312,6 +443,102 @@ static int reset(const struct tl_cli_common *co, tl_error *err)
     return rc;
 }
 
+/* After the options: reset or build and perform the action. @return the exit code. */
+static int perform(struct act_opts *o, struct tl_cli_common *co, int argc, char **argv, int first)
+{
+    if (first >= argc)
+        return tl_cli_usage(&tl_cmd_act, "which action? (tap, long_press, swipe, scroll, type, "
+                                         "press_key, start_app, stop_app, wait, reset)");
+    tl_error err;
+    tl_error_clear(&err);
+    int rc = tl_cli_common_finish(co, &err);
+    if (rc)
+        return tl_cli_fail(&err);
+    if (strcmp(argv[first], "reset") == 0) {
+        if (argc - first != 1)
+            return tl_cli_usage(&tl_cmd_act, "reset takes no arguments");
+        return reset(co, &err) ? tl_cli_fail(&err) : TL_EXIT_OK;
+    }
+    tl_action a;
+    tl_action_init(&a);
+    int ex = build(o, &a, argc - first, argv + first);
+    if (ex < 0) {
+        rc = act(o, co, &a, &err);
+        ex = rc ? tl_cli_fail(&err) : TL_EXIT_OK;
+    }
+    tl_action_dispose(&a);
+    return ex;
+}
+
+/* Whether long option `arg` ("--name", no "=value") takes the next argument as its value: its
+ * name or an unambiguous prefix of one names an option with a required argument. */
+static bool long_takes_value(const struct option *opts, const char *arg)
+{
+    const char *name = arg + 2;
+    size_t len = strlen(name);
+    if (memchr(name, '=', len))
+        return false;
+    int found = -1; /* has_arg of the prefix matches; -2 when they disagree */
+    for (const struct option *o = opts; o->name; o++) {
+        if (strcmp(o->name, name) == 0)
+            return o->has_arg == required_argument;
+        if (strncmp(o->name, name, len) == 0)
+            found = found == -1 || found == o->has_arg ? o->has_arg : -2;
+    }
+    return found == required_argument;
+}
+
+/* Whether short option cluster `arg` ("-qv") ends with an option that takes the next argument. */
+static bool short_takes_value(const struct option *opts, const char *arg)
+{
+    for (const char *c = arg + 1; *c; c++)
+        for (const struct option *o = opts; o->name; o++)
+            if (o->val == (unsigned char)*c && o->has_arg == required_argument)
+                return c[1] == '\0'; /* else the rest of the cluster is the value */
+    return false;
+}
+
+/*
+ * getopt takes "-5" for an option: the positional arguments (a negative number among them)
+ * move after a "--", in their order, so that the argument checks say what is wrong with it.
+ * The options keep their order and values; what follows the user's own "--" is positional.
+ * @return a new argv of *nout entries, NULL-terminated (free it), or NULL out of memory.
+ */
+static char **positionals_last(int argc, char **argv, const struct option *opts, int *nout)
+{
+    static char dashes[] = "--";
+    char **out = malloc(((size_t)argc + 2) * sizeof(*out));
+    char **pos = malloc(((size_t)argc + 1) * sizeof(*pos));
+    if (!out || !pos) {
+        free(out);
+        free(pos);
+        return NULL;
+    }
+    int n = 0, np = 0;
+    out[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (strcmp(s, "--") == 0) {
+            while (++i < argc)
+                pos[np++] = argv[i];
+        } else if (s[0] != '-' || s[1] == '\0' || isdigit((unsigned char)s[1])) {
+            pos[np++] = argv[i];
+        } else {
+            out[n++] = argv[i];
+            bool value = s[1] == '-' ? long_takes_value(opts, s) : short_takes_value(opts, s);
+            if (value && i + 1 < argc)
+                out[n++] = argv[++i];
+        }
+    }
+    out[n++] = dashes;
+    for (int k = 0; k < np; k++)
+        out[n++] = pos[k];
+    out[n] = NULL;
+    *nout = n;
+    free(pos);
+    return out;
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -329,31 +556,15 @@ static int run(int argc, char **argv)
     struct tl_cli_common co;
     tl_cli_common_init(&co);
     struct act_opts o = {.cmd = &tl_cmd_act};
+    char **args = positionals_last(argc, argv, opts, &argc);
+    if (!args)
+        return oom();
+    argv = args;
     int first;
     int ex = tl_cli_parse(&tl_cmd_act, argc, argv, opts, &co, handle, &o, &first);
-    if (ex >= 0)
-        return ex;
-    if (first >= argc)
-        return tl_cli_usage(&tl_cmd_act, "which action? (tap, long_press, swipe, scroll, type, "
-                                         "press_key, start_app, stop_app, wait, reset)");
-    tl_error err;
-    tl_error_clear(&err);
-    int rc = tl_cli_common_finish(&co, &err);
-    if (rc)
-        return tl_cli_fail(&err);
-    if (strcmp(argv[first], "reset") == 0) {
-        if (argc - first != 1)
-            return tl_cli_usage(&tl_cmd_act, "reset takes no arguments");
-        return reset(&co, &err) ? tl_cli_fail(&err) : TL_EXIT_OK;
-    }
-    tl_action a;
-    tl_action_init(&a);
-    ex = build(&o, &a, argc - first, argv + first);
-    if (ex < 0) {
-        rc = act(&o, &co, &a, &err);
-        ex = rc ? tl_cli_fail(&err) : TL_EXIT_OK;
-    }
-    tl_action_dispose(&a);
+    if (ex < 0)
+        ex = perform(&o, &co, argc, argv, first);
+    free(args);
     return ex;
 }
 
@@ -391,7 +602,8 @@ const struct tl_command tl_cmd_act = {
         "  --wait          wait for the device to become ready instead of failing\n"
         "\n"
         "An index not in the listing or a point off the screen is refused (exit 1) and nothing\n"
-        "is sent to the device. Use `--` before a TEXT that starts with '-'.\n",
+        "is sent to the device. Use `--` before a TEXT that starts with '-' (a number such as\n"
+        "-5 needs none: it is read as an argument).\n",
     .run = run,
     .flags = TL_CMD_WAIT,
 };

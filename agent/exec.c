@@ -90,11 +90,36 @@ static tl_rect scroll_area(const tl_ui *ui, const tl_element **target)
     return (tl_rect){0, in->screen_h / 10, in->screen_w, in->screen_h - in->screen_h / 10};
 }
 
+/* The element a scroll with an index moves: the indexed element if it scrolls, else its
+ * nearest scrollable ancestor (the list a row's text is in). An element of a tree without
+ * state flags may scroll for all we know: it is taken as it is. */
+static int scroll_target(const tl_ui *ui, long index, const tl_element **out, tl_error *err)
+{
+    const tl_element *e = NULL;
+    int rc = by_index(ui, index, &e, err);
+    if (rc)
+        return rc;
+    const tl_element *p = tl_ui_scroll_parent(ui, e);
+    if (!(e->flags & TL_EL_SCROLLABLE) && p)
+        e = p; /* visible, as e is: e's visible area lies inside p's */
+    else if (!(e->flags & (TL_EL_SCROLLABLE | TL_EL_FLAGS_UNKNOWN))) {
+        tl_buf name;
+        tl_buf_init(&name, 1 << 12);
+        int nrc = tl_ui_element_name(ui, e, &name);
+        rc = reject(err, "%s is not scrollable and is not inside a scrollable element",
+                    nrc == TL_OK && name.data ? name.data : "the element");
+        tl_buf_dispose(&name);
+        return rc;
+    }
+    *out = e;
+    return TL_OK;
+}
+
 static int resolve_scroll(const tl_ui *ui, const tl_action *a, tl_exec_result *res, tl_error *err)
 {
     tl_rect r;
     if (a->has_index) {
-        int rc = by_index(ui, a->index, &res->target, err);
+        int rc = scroll_target(ui, a->index, &res->target, err);
         if (rc)
             return rc;
         r = res->target->visible;

@@ -3,9 +3,11 @@
  *
  * This is where the action model (planner/action.h) meets the element index (agent/ui.h) and a
  * driver (drivers/driver.h): an index becomes the element's tap point, a scroll becomes a swipe
- * inside the element (or the screen's main scrolling area), `type` with an index taps the field
- * first. An action that names an index not in the listing, a point off the screen or an element
- * without a visible area is rejected before anything is sent to the device.
+ * inside the element, or inside its nearest scrollable ancestor when the element itself does
+ * not scroll (or the screen's main scrolling area without an index), `type` with an index taps
+ * the field first. An action that names an index not in the listing, a point off the screen,
+ * an element without a visible area, or for a scroll an element neither scrollable nor inside
+ * a scrollable one, is rejected before anything is sent to the device.
  */
 #ifndef TL_EXEC_H
 #define TL_EXEC_H

@@ -566,6 +566,13 @@ bool tl_ui_on_screen(const tl_ui *ui, long x, long y)
     return x >= 0 && y >= 0 && x < ui->info.screen_w && y < ui->info.screen_h;
 }
 
+const tl_element *tl_ui_scroll_parent(const tl_ui *ui, const tl_element *e)
+{
+    size_t pos = (size_t)(e - ui->el);
+    int32_t p = ui->scratch[3 * pos]; /* set by ui_finish() */
+    return p >= 0 ? &ui->el[p] : NULL;
+}
+
 size_t tl_ui_retained_bytes(const tl_ui *ui)
 {
     return sizeof(*ui) + ui->cap * sizeof(tl_element) + ui->arena.reserved +
@@ -678,6 +685,35 @@ int tl_ui_element_line_view(const tl_ui *ui, const tl_element *e, const tl_ui_vi
         rc |= tl_buf_putc(out, ')');
     } else {
         rc |= tl_buf_puts(out, " (off-screen)");
+    }
+    return rc ? TL_ENOMEM : TL_OK;
+}
+
+int tl_ui_element_name(const tl_ui *ui, const tl_element *e, tl_buf *out)
+{
+    int rc = TL_OK;
+    rc |= tl_buf_putc(out, '[');
+    if (e->index > 0)
+        rc |= tl_buf_put_int(out, e->index);
+    else
+        rc |= tl_buf_putc(out, '-');
+    rc |= tl_buf_puts(out, "] ");
+    rc |= tl_buf_puts(out, e->cls[0] ? tl_ui_short_class(e->cls) : "View");
+    const char *label = e->text[0]   ? e->text
+                        : e->desc[0] ? e->desc
+                        : e->label_first >= 0
+                            ? (ui->el[e->label_first].text[0] ? ui->el[e->label_first].text
+                                                              : ui->el[e->label_first].desc)
+                            : "";
+    if (label[0]) {
+        rc |= tl_buf_putc(out, ' ');
+        rc |= put_part(out, label);
+    } else if (e->hint[0] && (e->flags & TL_EL_EDITABLE)) {
+        rc |= tl_buf_puts(out, " hint=");
+        rc |= put_part(out, e->hint);
+    } else if (e->id[0]) {
+        rc |= tl_buf_puts(out, " id=");
+        rc |= tl_buf_puts(out, short_id(e->id));
     }
     return rc ? TL_ENOMEM : TL_OK;
 }

@@ -216,6 +216,17 @@ const char *tl_ui_short_class(const char *cls);
  */
 const tl_element *tl_ui_element_at(const tl_ui *ui, long x, long y);
 
+/**
+ * The nearest scrollable ancestor of `e` (the scroll container that clips it), or NULL if it is
+ * in none. Constant time: the index records it while parsing. Borrowed.
+ */
+const tl_element *tl_ui_scroll_parent(const tl_ui *ui, const tl_element *e);
+
+/** Append an element's short name for messages: `[N] Class "first label"` ("[-]" when it
+ *  is not listed; without a label, its hint or id as in its listing line).
+ *  @return TL_OK or TL_ENOMEM. */
+int tl_ui_element_name(const tl_ui *ui, const tl_element *e, tl_buf *out);
+
 /** 1 if point (x, y) is on the screen of this index. */
 bool tl_ui_on_screen(const tl_ui *ui, long x, long y);
 

@@ -26,7 +26,9 @@ struct tl_ui {
     int32_t *listed; /* owned; listed[k] = position of the element with index k+1 */
     size_t nlisted, listed_cap;
 
-    int32_t *scratch; /* owned; per-element scratch used by the post-pass */
+    int32_t *scratch; /* owned; per-element scratch used by the post-pass; after it,
+                       * scratch[3i] stays the nearest scrollable ancestor of element i
+                       * (tl_ui_scroll_parent) until the next parse */
     size_t scratch_cap;
 
     struct ui_intern_slot *intern; /* owned; open addressing, intern_cap is a power of 2 */

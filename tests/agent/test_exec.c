@@ -373,9 +373,91 @@ Test(exec, scroll_with_index_uses_that_element)
     cr_expect_eq(res.target, tl_ui_by_index(ui, 4));
     run_ok(ui, "{\"action\":\"scroll\",\"direction\":\"down\",\"index\":4}", &res);
     expect_calls(1, "swipe 540 2150 540 2050 400");
-    /* any listed element can be scrolled in, e.g. the row */
+    tl_ui_free(ui);
+}
+
+Test(exec, scroll_with_the_index_of_a_row_scrolls_its_list)
+{
+    tl_ui *ui = parse(MAIN);
+    tl_exec_result res;
+    /* [3] TextView "Row 1" does not scroll: its RecyclerView [2] [0,400][1080,2000] does */
+    cr_assert_eq(tl_ui_scroll_parent(ui, tl_ui_by_index(ui, 3)), tl_ui_by_index(ui, 2));
+    cr_expect_null(tl_ui_scroll_parent(ui, tl_ui_by_index(ui, 2)));
     run_ok(ui, "{\"action\":\"scroll\",\"direction\":\"up\",\"index\":3}", &res);
-    expect_calls(1, "swipe 540 425 540 475 400");
+    expect_calls(1, "swipe 540 800 540 1600 400");
+    cr_expect_eq(res.target, tl_ui_by_index(ui, 2));
+    tl_action a;
+    act(&a, "{\"action\":\"scroll\",\"direction\":\"up\",\"index\":3}");
+    tl_buf text;
+    tl_buf_init(&text, 0);
+    cr_assert_eq(tl_exec_describe(ui, &a, &res, &text), TL_OK);
+    cr_expect_str_eq(text.data, "scroll up [3] in [2] RecyclerView scrollable (540,1200): swipe "
+                                "(540,800)->(540,1600)");
+    tl_buf_dispose(&text);
+    tl_action_dispose(&a);
+    tl_ui_free(ui);
+}
+
+Test(exec, scroll_with_the_index_of_a_nested_label_scrolls_the_nearest_list)
+{
+    /* a row (clickable, not scrollable) inside a horizontal strip inside a vertical list: the
+     * strip is the nearest scrollable ancestor of the row's icon */
+    tl_ui *ui = parse(SCREEN(
+        "<node class=\"android.widget.ListView\" scrollable=\"true\" "
+        "bounds=\"[0,0][1080,2400]\">"
+        "<node class=\"android.widget.HorizontalScrollView\" scrollable=\"true\" "
+        "bounds=\"[0,100][1080,500]\">"
+        "<node class=\"android.widget.LinearLayout\" clickable=\"true\" "
+        "bounds=\"[0,100][400,500]\">"
+        "<node class=\"android.widget.ImageView\" content-desc=\"Icon\" long-clickable=\"true\" "
+        "bounds=\"[0,100][200,300]\"/>"
+        "</node></node></node>"));
+    tl_exec_result res;
+    const tl_element *icon = NULL;
+    for (size_t i = 1; i <= tl_ui_listed_count(ui); i++)
+        if (strcmp(tl_ui_by_index(ui, (long)i)->desc, "Icon") == 0)
+            icon = tl_ui_by_index(ui, (long)i);
+    cr_assert_not_null(icon);
+    char json[96];
+    snprintf(json, sizeof(json), "{\"action\":\"scroll\",\"direction\":\"right\",\"index\":%d}",
+             icon->index);
+    run_ok(ui, json, &res);
+    /* the strip [0,100][1080,500]: 75% is x 810, 25% is x 270 */
+    expect_calls(1, "swipe 810 300 270 300 400");
+    cr_expect_str_eq(tl_ui_short_class(res.target->cls), "HorizontalScrollView");
+    tl_ui_free(ui);
+}
+
+Test(exec, scroll_with_the_index_of_an_element_outside_any_list_is_rejected)
+{
+    tl_ui *ui = parse(MAIN);
+    tl_exec_result res;
+    tl_error err;
+    cr_expect_eq(
+        run(ui, "{\"action\":\"scroll\",\"direction\":\"down\",\"index\":1}", NULL, &res, &err),
+        TL_EREJECTED);
+    cr_expect_str_eq(err.msg,
+                     "[1] Button \"OK\" is not scrollable and is not inside a scrollable element");
+    expect_calls(0);
+    cr_expect_eq(
+        run(ui, "{\"action\":\"scroll\",\"direction\":\"down\",\"index\":5}", NULL, &res, &err),
+        TL_EREJECTED);
+    cr_expect_str_eq(err.msg,
+                     "[5] EditText hint=\"Name\" is not scrollable and is not inside a "
+                     "scrollable element",
+                     "%s", err.msg);
+    expect_calls(0);
+    tl_ui_free(ui);
+}
+
+Test(exec, scroll_with_the_index_of_an_element_without_state_flags_scrolls_in_it)
+{
+    /* old Portal trees without state flags: whether an element scrolls is unknown */
+    tl_ui *ui = parse("[{\"className\":\"View\",\"text\":\"Feed\",\"bounds\":\"0,0,1080,2000\"}]");
+    tl_exec_result res;
+    run_ok(ui, "{\"action\":\"scroll\",\"direction\":\"down\",\"index\":1}", &res);
+    expect_calls(1, "swipe 540 1500 540 500 400");
+    cr_expect_eq(res.target, tl_ui_by_index(ui, 1));
     tl_ui_free(ui);
 }
 
@@ -394,7 +476,7 @@ Test(exec, scroll_without_scrollable_uses_the_middle_of_the_screen)
 Test(exec, scroll_in_a_tiny_area_is_rejected)
 {
     tl_ui *ui =
-        parse(SCREEN("<node class=\"android.widget.Button\" text=\"dot\" clickable=\"true\" "
+        parse(SCREEN("<node class=\"android.widget.ScrollView\" text=\"dot\" scrollable=\"true\" "
                      "bounds=\"[10,10][11,11]\"/>"));
     tl_exec_result res;
     tl_error err;

@@ -83,6 +83,26 @@ grep -q 'android_version' "$FAKE_LOG" || fail "the schema was not shown to the m
 requests_valid
 stop_fake
 
+echo "scroll by the index of a row's text scrolls its list; outside any list it is refused"
+cat >"$WORK/scroll.json" <<'EOF'
+{"replies": [
+  {"tool": "start_app", "args": {"package": "com.android.settings"}},
+  {"tool": "scroll", "args": {"direction": "down", "index": 1}, "content": "[1] is the title."},
+  {"tool": "scroll", "args": {"direction": "down", "index": 3}, "content": "[3] is a row's text."},
+  {"tool": "done", "args": {"success": true, "message": "scrolled"}}
+]}
+EOF
+start_fake "$WORK/scroll.json"
+run 0 "$TAPLOOP" run "Scroll the settings" --llm-url "$FAKE_URL" --out "$WORK/scroll" --json
+err_has 'answer refused: [1] TextView "Settings" is not scrollable and is not inside a scrollable element'
+err_has "scroll down [3] in [2] RecyclerView id=list scrollable"
+jq -e -s '.[1].retries == 1 and .[1].result == "ok" and
+          (.[1].errors[0] | contains("is not scrollable"))' \
+    "$WORK/scroll/trajectory.jsonl" >/dev/null || fail "the refused scroll is not recorded"
+grep -q 'is not inside a scrollable element' "$FAKE_LOG" || fail "the model was not told"
+requests_valid
+stop_fake
+
 echo "an impossible goal runs out of steps"
 cat >"$WORK/camera.json" <<'EOF'
 {"replies": [

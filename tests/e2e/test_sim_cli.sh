@@ -56,6 +56,23 @@ run 0 "$TAPLOOP" act press_key back --json
 jq -e '.ok == true and .action.action == "press_key" and .action.key == "back"' "$OUT" >/dev/null ||
     fail "act --json output"
 
+echo "scroll by the index of a row's text scrolls the list it is in"
+run 0 "$TAPLOOP" act start_app com.android.settings --device sim:scroll
+run 0 "$TAPLOOP" observe --device sim:scroll
+row=$(sed -n 's/^\[\([0-9]*\)\] TextView "Network & internet".*/\1/p' "$OUT")
+title=$(sed -n 's/^\[\([0-9]*\)\] TextView "Settings".*/\1/p' "$OUT")
+[ -n "$row" ] && [ -n "$title" ] || fail "no index for the first row or the title"
+run 0 "$TAPLOOP" act scroll down --index "$row" --device sim:scroll
+has "scroll down [$row] in ["
+has "] RecyclerView id=list scrollable"
+run 0 "$TAPLOOP" observe --device sim:scroll
+hasnt '"Network & internet"'
+before=$(cat "$OUT")
+run 1 "$TAPLOOP" act scroll down --index "$title" --device sim:scroll
+err_has "act scroll: [$title] TextView \"Settings\" is not scrollable and is not inside a scrollable element"
+run 0 "$TAPLOOP" observe --device sim:scroll
+[ "$(cat "$OUT")" = "$before" ] || fail "a refused scroll changed the screen"
+
 echo "refused actions send nothing and exit 1"
 run 0 "$TAPLOOP" observe
 before=$(cat "$OUT")
@@ -72,7 +89,53 @@ echo "usage errors exit 2"
 run 2 "$TAPLOOP" act bogus
 err_has 'unknown action "bogus"'
 run 2 "$TAPLOOP" act tap 1
+err_has "act tap: missing Y (screen pixels)"
 err_has "usage: taploop act tap"
+echo "act's argument errors name the argument, the value and the rule"
+run 0 "$TAPLOOP" act wait 10
+run 2 "$TAPLOOP" act wait 20000
+err_has "act wait: 20000 ms is more than the 10000 ms a wait may last"
+err_has "usage: taploop act wait MS"
+run 2 "$TAPLOOP" act wait -5
+err_has "act wait: -5 ms is negative: a wait lasts 0 to 10000 ms"
+run 2 "$TAPLOOP" act wait soon
+err_has "act wait: MS 'soon' is not a number of milliseconds"
+run 2 "$TAPLOOP" act wait
+err_has "act wait: missing MS (milliseconds, at most 10000)"
+run 2 "$TAPLOOP" act wait 10 20
+err_has "act wait: unexpected argument '20' after MS"
+run 2 "$TAPLOOP" act swipe 100 200 300 400 --duration 5
+err_has "act swipe: --duration 5 ms is less than the 10 ms a swipe lasts at least"
+run 2 "$TAPLOOP" act swipe 100 200 300 400 --duration 70000
+err_has "act swipe: --duration 70000 ms is more than the 60000 ms a swipe may last"
+run 2 "$TAPLOOP" act long_press 100 200 --duration 0
+err_has "act long_press: --duration 0 ms is less than the 1 ms a long press lasts at least"
+run 2 "$TAPLOOP" act tap 100 200 --duration 50
+err_has "act tap: --duration goes with long_press and swipe"
+run 2 "$TAPLOOP" act tap -5 10
+err_has "act tap: X -5 is negative: coordinates are screen pixels, 0 or more"
+run 2 "$TAPLOOP" act swipe 100 200 300 -40
+err_has "act swipe: Y2 -40 is negative: coordinates are screen pixels, 0 or more"
+run 2 "$TAPLOOP" act tap left 10
+err_has "act tap: X 'left' is not a number of screen pixels"
+run 2 "$TAPLOOP" act tap 100 200000
+err_has "act tap: Y 200000 is more than 100000, beyond any screen"
+run 2 "$TAPLOOP" act swipe 100 200 300
+err_has "act swipe: missing Y2 (screen pixels)"
+run 2 "$TAPLOOP" act tap
+err_has "act tap: no target: give a point X Y (screen pixels), --index N or a selector"
+run 2 "$TAPLOOP" act tap 100 200 --index 3
+err_has "act tap: unexpected argument '100': --index already names the target"
+run 2 "$TAPLOOP" act scroll down --index 0
+err_has "act scroll: --index '0' is not a listing index ([1] or more"
+run 2 "$TAPLOOP" act scroll sideways
+err_has "act scroll: unknown direction 'sideways' (up, down, left or right)"
+run 2 "$TAPLOOP" act scroll
+err_has "act scroll: missing DIRECTION (up, down, left or right)"
+run 2 "$TAPLOOP" act press_key menu
+err_has "act press_key: unknown key 'menu' (back, home, recent, enter, delete, tab or forward_delete)"
+run 2 "$TAPLOOP" act start_app
+err_has "act start_app: missing PACKAGE (an Android package name"
 run 2 "$TAPLOOP" observe --bogus
 err_has "unknown option '--bogus'"
 run 2 "$TAPLOOP" observe --driver nope
