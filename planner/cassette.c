@@ -655,8 +655,27 @@ static bool diff(tl_buf *out, const char *path, const cJSON *rec, const cJSON *n
     return false;
 }
 
+/* How much of a cassette's path a miss message shows: a longer one keeps its end (the file's
+ * name), so that what differed still fits in the message. */
+#define MISS_PATH_MAX 200
+
+/* The start of a miss message, "cassette miss in PATH: exchange K: ", into out. */
+static void miss_prefix(char *out, size_t size, const char *path, size_t k)
+{
+    size_t n = strlen(path);
+    const char *shown = path;
+    if (n > MISS_PATH_MAX) {
+        shown = path + n - MISS_PATH_MAX;
+        while (((unsigned char)*shown & 0xC0) == 0x80)
+            shown++;
+    }
+    snprintf(out, size, "cassette miss in %s%s: exchange %zu: ", shown == path ? "" : "...", shown,
+             k);
+}
+
 /* The miss message for exchange e (1-based number k) against the new stripped request. */
-static int miss(const struct exchange *e, size_t k, const char *stripped, tl_error *err)
+static int miss(const tl_cassette *c, const struct exchange *e, size_t k, const char *stripped,
+                tl_error *err)
 {
     cJSON *rec = cJSON_Parse(e->request);
     cJSON *now = cJSON_Parse(stripped);
@@ -668,7 +687,9 @@ static int miss(const struct exchange *e, size_t k, const char *stripped, tl_err
     }
     cJSON_Delete(rec);
     cJSON_Delete(now);
-    int rc = tl_error_set(err, TL_ENOTFOUND, "exchange %zu: %s", k, d.data ? d.data : "");
+    char head[MISS_PATH_MAX + 64];
+    miss_prefix(head, sizeof(head), c->path, k);
+    int rc = tl_error_set(err, TL_ENOTFOUND, "%s%s", head, d.data ? d.data : "");
     tl_buf_dispose(&d);
     return rc;
 }
@@ -686,13 +707,15 @@ int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *
     if (rc)
         goto done;
     if (c->next >= c->n) {
-        rc = tl_error_set(err, TL_ENOTFOUND, "exchange %zu: the cassette has only %zu exchange%s",
-                          c->next + 1, c->n, c->n == 1 ? "" : "s");
+        char head[MISS_PATH_MAX + 64];
+        miss_prefix(head, sizeof(head), c->path, c->next + 1);
+        rc = tl_error_set(err, TL_ENOTFOUND, "%sthe cassette has only %zu exchange%s", head, c->n,
+                          c->n == 1 ? "" : "s");
         goto done;
     }
     const struct exchange *e = &c->ex[c->next];
     if (strcmp(e->sha, sha) != 0) {
-        rc = miss(e, c->next + 1, stripped.data, err);
+        rc = miss(c, e, c->next + 1, stripped.data, err);
         goto done;
     }
     if (tl_buf_puts(response, e->response)) {

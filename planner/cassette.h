@@ -9,9 +9,9 @@
  * starting with '#' (who recorded it, against what).
  *
  * Replay answers the n-th request with the n-th exchange when the hashes match. Anything else
- * is a miss: TL_ENOTFOUND with the exchange number and what differed (the first differing
- * member, e.g. a line of the listing), which is how a replayed suite notices that the app's UI
- * changed.
+ * is a miss: TL_ENOTFOUND, "cassette miss in PATH: exchange N: " and what differed (the first
+ * differing member, e.g. a line of the listing), which is how a replayed suite notices that the
+ * app's UI changed.
  */
 #ifndef TL_CASSETTE_H
 #define TL_CASSETTE_H
@@ -43,7 +43,8 @@ int tl_cassette_replaying(const tl_cassette *c);
 /**
  * Replay: the response body for this request (the next exchange in order), appended to
  * `response`. @return TL_OK; TL_ENOTFOUND on a miss (no exchange left, or the next one's hash
- * differs), with what differed.
+ * differs): "cassette miss in PATH: exchange N: " then what differed (a path longer than 200
+ * bytes is shown as "..." and its end).
  */
 int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *response,
                        tl_error *err);

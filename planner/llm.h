@@ -131,8 +131,8 @@ int tl_llm_build_request(const tl_llm *l, const tl_chat *chat, tl_buf *out);
  * One completion: build the request; answer it from the cassette when replaying, else send it
  * and check the status; parse the reply; record the exchange when recording.
  * @return TL_OK; TL_EAUTH ("... check OPENAI_API_KEY"), TL_ENET, TL_ETIMEOUT, TL_EBADRESP,
- *         TL_ENOTFOUND (a cassette miss, naming the exchange and what differed),
- *         TL_ECANCELED.
+ *         TL_ENOTFOUND (a cassette miss: "cassette miss in FILE: exchange N: " and what
+ *         differed), TL_ECANCELED.
  */
 int tl_llm_complete(tl_llm *l, const tl_chat *chat, tl_llm_reply *out, tl_error *err);
 

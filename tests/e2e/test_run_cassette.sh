@@ -1,7 +1,7 @@
 #!/bin/sh
 # End-to-end: record a run's LLM exchanges to a cassette, replay it with no server at all, and
-# a replay miss (exit 3, naming the exchange and what differed). The API key never reaches the
-# cassette.
+# a replay miss (exit 3, saying "cassette miss", naming the file, the exchange and what
+# differed). The API key never reaches the cassette.
 . "$(dirname "$0")/lib.sh"
 
 KEY="sk-test-CASSETTE-9f2b7c41"
@@ -41,14 +41,15 @@ trajectory_ok "$WORK/replayed"
 echo "a replay miss"
 run 3 "$TAPLOOP" run "Turn off Dark theme" --llm-url "http://127.0.0.1:9/v1" \
     --replay "$WORK/dark.cassette" --no-trace --json
-json '.status == "error" and .steps == 1 and (.message | contains("exchange 1")) and
+json '.status == "error" and .steps == 1 and
+      (.message | startswith("step 1: cassette miss in '"$WORK"'/dark.cassette: exchange 1: ")) and
       (.message | contains("Turn off Dark theme"))'
-err_has "exchange 1"
+err_has "step 1: cassette miss in $WORK/dark.cassette: exchange 1: messages[1].content differs"
 
 echo "a cassette with fewer exchanges than the run needs"
 head -n 3 "$WORK/dark.cassette" >"$WORK/short.cassette"
 run 3 "$TAPLOOP" run "Turn on Dark theme" --replay "$WORK/short.cassette" --no-trace --json
-json '.status == "error" and (.message | contains("2 exchanges"))'
+json '.status == "error" and (.message | contains("cassette miss in '"$WORK"'/short.cassette: exchange 3: the cassette has only 2 exchanges"))'
 
 echo "an unreadable cassette is a usage error"
 run 2 "$TAPLOOP" run "Turn on Dark theme" --replay "$WORK/none.cassette" --no-trace

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -125,15 +126,18 @@ static tl_cassette *open_replay(const char *path)
     return c;
 }
 
-/* Replay must miss with TL_ENOTFOUND and exactly this message. */
-static void expect_miss(tl_cassette *c, const char *req, const char *want)
+/* Replay of the cassette at `path` must miss with TL_ENOTFOUND and exactly this message after
+ * "cassette miss in PATH: ". */
+static void expect_miss(tl_cassette *c, const char *path, const char *req, const char *want)
 {
     tl_buf out;
     tl_buf_init(&out, 0);
     tl_error err = {0};
     int rc = tl_cassette_replay(c, req, strlen(req), &out, &err);
     cr_expect_eq(rc, TL_ENOTFOUND, "replay answered (rc %d) instead of missing", rc);
-    cr_expect_str_eq(err.msg, want);
+    char full[TL_ERROR_MSG_MAX];
+    snprintf(full, sizeof full, "cassette miss in %s: %s", path, want);
+    cr_expect_str_eq(err.msg, full);
     cr_expect_eq(out.len, 0);
     tl_buf_dispose(&out);
 }
@@ -184,7 +188,7 @@ Test(cassette, record_then_replay_in_order)
     expect_hit(c, r1, responses[0]);
     expect_hit(c, r2, response2_compact);
     expect_hit(c, r3, responses[2]);
-    expect_miss(c, r1, "exchange 4: the cassette has only 3 exchanges");
+    expect_miss(c, path, r1, "exchange 4: the cassette has only 3 exchanges");
     tl_cassette_close(c);
     free(r1);
     free(r2);
@@ -382,7 +386,7 @@ Test(cassette, miss_names_the_first_differing_line_of_the_listing)
     tl_cassette *c = open_replay(path);
     expect_hit(c, r1, responses[0]);
     char *changed = request(LISTING_B, NULL);
-    expect_miss(c, changed,
+    expect_miss(c, path, changed,
                 "exchange 2: messages[1].content differs at line 3: recorded \"[5] Switch "
                 "\\\"Dark theme\\\" checked=false clickable (540,924)\", now \"[5] Switch "
                 "\\\"Dark theme\\\" checked=true clickable (540,924)\"");
@@ -403,41 +407,41 @@ Test(cassette, miss_messages_for_each_kind_of_difference)
     const char *reqs[] = {rec};
     record(path, reqs, 1, NULL);
     tl_cassette *c = open_replay(path);
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"qwen\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: model differs: recorded \"gpt-4o\", now \"qwen\"");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":2,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: n differs: recorded 1, now 2");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":false,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: flag differs: recorded true, now false");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"again\"}],"
                 "\"tool_choice\":\"auto\"}",
                 "exchange 1: messages has 2 items, recorded 1");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}]}",
                 "exchange 1: tool_choice is missing (recorded \"auto\")");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\",\"temperature\":0}",
                 "exchange 1: temperature is new (now 0)");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":[{\"type\":\"text\",\"text\":\"hello\"}]}],\"tool_choice\":\"auto\"}",
                 "exchange 1: messages[0].content differs: recorded a string, now an array");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\\nworld\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: messages[0].content differs at line 2: recorded (no such line), "
                 "now \"world\"");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"tool_choice\":\"auto\",\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,"
                 "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
                 "exchange 1: the request differs from the recorded one (members in another "
@@ -463,15 +467,47 @@ Test(cassette, miss_cuts_long_lines)
     tl_buf_init(&out, 0);
     tl_error err = {0};
     cr_expect_eq(tl_cassette_replay(c, r2, strlen(r2), &out, &err), TL_ENOTFOUND);
-    cr_expect(strlen(err.msg) < 420, "%zu: %s", strlen(err.msg), err.msg);
+    cr_expect(strlen(err.msg) < 420 + strlen(path), "%zu: %s", strlen(err.msg), err.msg);
     /* both sides shown around the difference, near the end of the strings */
-    cr_expect_not_null(strstr(err.msg, "messages[1].content differs: recorded ...\"aaa"), "%s",
-                       err.msg);
+    cr_expect_not_null(
+        strstr(err.msg, ": exchange 1: messages[1].content differs: recorded ...\"aaa"), "%s",
+        err.msg);
     cr_expect_not_null(strstr(err.msg, "aaab\""), "%s", err.msg);
     tl_buf_dispose(&out);
     tl_cassette_close(c);
     free(r1);
     free(r2);
+}
+
+/* A miss says it is a cassette miss and which file; a long path keeps its end (the file's name)
+ * so that what differed still fits in the message. */
+Test(cassette, miss_message_names_the_cassette)
+{
+    char dir[512], path[768];
+    char name[241];
+    memset(name, 'd', 240);
+    name[240] = '\0';
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/case-07.cassette", dir);
+    const char *rec = "{\"model\":\"gpt-4o\",\"messages\":[]}";
+    const char *reqs[] = {rec};
+    record(path, reqs, 1, NULL);
+    tl_cassette *c = open_replay(path);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    tl_error err = {0};
+    const char *now = "{\"model\":\"qwen\",\"messages\":[]}";
+    cr_expect_eq(tl_cassette_replay(c, now, strlen(now), &out, &err), TL_ENOTFOUND);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s/case-07.cassette: exchange 1: model differs: recorded "
+             "\"gpt-4o\", now \"qwen\"",
+             name + 240 - 183);
+    cr_expect_eq(strncmp(err.msg, "cassette miss in ...", 20), 0, "%s", err.msg);
+    cr_expect_str_eq(err.msg + 20, want);
+    tl_buf_dispose(&out);
+    tl_cassette_close(c);
 }
 
 /* ---- malformed files ----------------------------------------------------------------------- */
@@ -539,7 +575,7 @@ Test(cassette, malformed_lines_are_named)
     /* an empty cassette replays nothing */
     write_file(path, "# nothing recorded\n");
     c = open_replay(path);
-    expect_miss(c, req, "exchange 1: the cassette has only 0 exchanges");
+    expect_miss(c, path, req, "exchange 1: the cassette has only 0 exchanges");
     tl_cassette_close(c);
     free(good);
 }

@@ -1250,7 +1250,10 @@ Test(llm, record_then_replay_without_the_server)
     tl_llm_reply_dispose(&r);
     /* one request more than recorded */
     cr_expect_eq(tl_llm_complete(l, &c2, &r, &err), TL_ENOTFOUND);
-    cr_expect_str_eq(err.msg, "exchange 3: the cassette has only 2 exchanges");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "cassette miss in %s: exchange 3: the cassette has only 2 exchanges", cassette);
+    cr_expect_str_eq(err.msg, want);
     tl_cassette_close(cas);
     tl_llm_free(l);
     tl_chat_dispose(&c2);
@@ -1289,11 +1292,14 @@ Test(llm, replay_miss_names_what_changed)
                      "brightness\" clickable (540,1612)\n"
                      "[18] LinearLayout \"Sound & vibration\" clickable (540,1800)");
     cr_expect_eq(tl_llm_complete(l, &c, &r, &err), TL_ENOTFOUND);
-    cr_expect_str_eq(err.msg,
-                     "exchange 1: messages[1].content differs at line 5: recorded \"[17] "
-                     "LinearLayout \\\"Display\\\" \\\"Dark theme, font size, brightness\\\" "
-                     "clickable (540,1612)\", now \"[17] LinearLayout \\\"Display & touch\\\" "
-                     "\\\"Dark theme, font size, brightness\\\" clickable (540,1612)\"");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "cassette miss in %s: exchange 1: messages[1].content differs at line 5: recorded "
+             "\"[17] LinearLayout \\\"Display\\\" \\\"Dark theme, font size, brightness\\\" "
+             "clickable (540,1612)\", now \"[17] LinearLayout \\\"Display & touch\\\" "
+             "\\\"Dark theme, font size, brightness\\\" clickable (540,1612)\"",
+             cassette);
+    cr_expect_str_eq(err.msg, want);
     tl_cassette_close(cas);
     tl_llm_free(l);
     tl_chat_dispose(&c);
