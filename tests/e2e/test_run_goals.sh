@@ -118,6 +118,15 @@ json '.status == "failed" and .message == "There is no Camera app." and .output 
 grep -q "success true" "$FAKE_LOG" || fail "the prompt does not say when the output is required"
 stop_fake
 
+echo "a base URL with a query (Azure style): /chat/completions goes before it"
+start_fake "$WORK/giveup.json"
+run 1 "$TAPLOOP" run "Take a photo with the Camera app" \
+    --llm-url "$FAKE_URL/?api-version=2024-06-01" --no-trace --json
+json '.status == "failed" and .message == "There is no Camera app."'
+jq -e -s '.[0].path == "/v1/chat/completions?api-version=2024-06-01"' "$FAKE_LOG" >/dev/null ||
+    fail "request path: $(jq -r .path "$FAKE_LOG")"
+stop_fake
+
 echo "--prompts DIR: a template in DIR replaces the built-in one, a missing one falls back"
 mkdir "$WORK/prompts"
 printf 'My own step prompt. Goal: {{goal}}\n{{listing}}\n' >"$WORK/prompts/step.txt"
