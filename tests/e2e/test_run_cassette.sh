@@ -29,6 +29,32 @@ grep -v '^#' "$WORK/dark.cassette" | jq -e -s 'length == 5 and all(.[]; has("req
 ! grep -qF "$KEY" "$WORK/dark.cassette" || fail "the API key is in the cassette"
 ! grep -rqF "$KEY" "$WORK/recorded" || fail "the API key is in the trajectory"
 
+echo "recording again starts the cassette afresh; a run that records nothing leaves it as it was"
+cp "$WORK/dark.cassette" "$WORK/dark.before"
+run 3 "$TAPLOOP" run "Turn on Dark theme" --llm-url "http://127.0.0.1:9/v1" \
+    --record "$WORK/dark.cassette" --no-trace
+cmp -s "$WORK/dark.cassette" "$WORK/dark.before" || fail "a failed recording changed the cassette"
+[ -z "$(find "$WORK" -name 'dark.cassette.tmp-*')" ] || fail "a temporary file is left"
+start_fake "$WORK/dark.json"
+run 0 "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" --record "$WORK/dark.cassette" \
+    --no-trace
+stop_fake
+[ "$(grep -vc '^#' "$WORK/dark.cassette")" = 5 ] || fail "the new run was not recorded afresh"
+[ "$(grep -c '^#' "$WORK/dark.cassette")" = 1 ] || fail "comment lines: not one run's"
+[ -z "$(find "$WORK" -name 'dark.cassette.tmp-*')" ] || fail "a temporary file is left"
+
+echo "a recording that cannot be put in place: exit 2, naming both files"
+mkdir -p "$WORK/busy.cassette/x"
+start_fake "$WORK/dark.json"
+run 2 "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" --record "$WORK/busy.cassette" \
+    --no-trace --json
+stop_fake
+json '.success == true'
+tmpfile=$(find "$WORK" -name 'busy.cassette.tmp-*')
+[ -n "$tmpfile" ] || fail "the recording is lost"
+err_has "cannot rename the recording $tmpfile to cassette $WORK/busy.cassette"
+[ "$(grep -vc '^#' "$tmpfile")" = 5 ] || fail "the recording is not whole"
+
 echo "replay with no server"
 run 0 "$TAPLOOP" run "Turn on Dark theme" --llm-url "http://127.0.0.1:9/v1" \
     --replay "$WORK/dark.cassette" --out "$WORK/replayed" --json

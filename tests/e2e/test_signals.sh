@@ -89,13 +89,20 @@ start_fake "$WORK/slow.json"
 for sig in INT TERM; do
     echo "SIG$sig while the model thinks (sim)"
     : >"$FAKE_LOG"
+    echo "# an older recording" >"$WORK/llm-$sig.cassette"
     "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" --out "$WORK/llm-$sig" --json \
-        >"$OUT" 2>"$ERR" &
+        --record "$WORK/llm-$sig.cassette" >"$OUT" 2>"$ERR" &
     pid=$!
     wait_for 20 '[ "$(count "$FAKE_LOG" "Step 2 of")" -ge 1 ]'
+    # while recording, the older cassette is whole
+    [ "$(cat "$WORK/llm-$sig.cassette")" = "# an older recording" ] || fail "cassette changed early"
     interrupt "LLM wait (sim)" "$sig"
     json '.status == "interrupted" and .success == false and .steps == 2'
     interrupted_dir "$WORK/llm-$sig" 1
+    # the interrupted recording is put in place with the exchange it finished
+    grep -q '^# recorded by taploop' "$WORK/llm-$sig.cassette" || fail "the recording is not kept"
+    [ "$(grep -vc '^#' "$WORK/llm-$sig.cassette")" = 1 ] || fail "not the one finished exchange"
+    [ -z "$(find "$WORK" -name "llm-$sig.cassette.tmp-*")" ] || fail "a temporary file is left"
     # the step in flight is recorded as interrupted, the finished one as it was
     jq -e -s '.[0].action.action == "start_app" and .[0].result == "ok"' \
         "$WORK/llm-$sig/trajectory.jsonl" >/dev/null || fail "step 1 not kept"

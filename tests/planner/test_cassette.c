@@ -227,17 +227,93 @@ Test(cassette, record_flushes_each_exchange)
     char *r1 = request("one", NULL);
     cr_assert_eq(tl_cassette_record(c, r1, strlen(r1), responses[0], strlen(responses[0]), &err),
                  TL_OK);
-    /* not closed yet: the line is already in the file */
-    char *text = slurp(path);
+    /* not closed yet: the line is already in the file being written */
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char *text = slurp(tmp);
     cr_expect(strncmp(text, "{\"n\":1,", 7) == 0, "%s", text);
     cr_expect_eq(text[strlen(text) - 1], '\n');
     free(text);
-    /* an interrupted run keeps what it recorded: the file replays as it is */
-    tl_cassette *r = open_replay(path);
+    /* a process that dies keeps what it recorded: the file replays as it is */
+    tl_cassette *r = open_replay(tmp);
     expect_hit(r, r1, responses[0]);
     tl_cassette_close(r);
     tl_cassette_close(c);
+    cr_expect_eq(access(tmp, F_OK), -1, "%s is left after closing", tmp);
+    r = open_replay(path);
+    expect_hit(r, r1, responses[0]);
+    tl_cassette_close(r);
     free(r1);
+}
+
+/* --record FILE used to truncate FILE when it opened: a run that then failed before (or without)
+ * recording anything destroyed the cassette that was there. */
+Test(cassette, recording_replaces_the_file_only_when_closed)
+{
+    char path[512], tmp[600];
+    tmp_path(path, sizeof path, "keep.cassette");
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char *r1 = request("old run", NULL), *r2 = request("new run", NULL);
+    const char *old[] = {r1};
+    record(path, old, 1, "the old run");
+    char *before = slurp(path);
+
+    /* a recording that records nothing leaves the old cassette as it was, and no file behind */
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, "a run that failed at once", &err), TL_OK);
+    cr_expect_eq(tl_cassette_finish(c, &err), TL_OK, "%s", err.msg);
+    char *after = slurp(path);
+    cr_expect_str_eq(after, before);
+    free(after);
+    cr_expect_eq(access(tmp, F_OK), -1);
+
+    /* while recording, the old cassette is whole; closed, the new run replaces it */
+    cr_assert_eq(tl_cassette_open_record(&c, path, "the new run", &err), TL_OK);
+    cr_assert_eq(tl_cassette_record(c, r2, strlen(r2), responses[1], strlen(responses[1]), &err),
+                 TL_OK, "%s", err.msg);
+    after = slurp(path);
+    cr_expect_str_eq(after, before, "the old cassette changed while recording");
+    free(after);
+    cr_expect_eq(tl_cassette_finish(c, &err), TL_OK, "%s", err.msg);
+    cr_expect_eq(access(tmp, F_OK), -1);
+    after = slurp(path);
+    static const char head[] = "# the new run\n{\"n\":1,";
+    cr_expect(strncmp(after, head, sizeof head - 1) == 0, "%s", after);
+    free(after);
+    c = open_replay(path);
+    expect_hit(c, r2, response2_compact);
+    expect_miss(c, path, r1, "exchange 2: the cassette has only 1 exchange");
+    tl_cassette_close(c);
+    free(before);
+    free(r1);
+    free(r2);
+}
+
+Test(cassette, a_failed_rename_names_both_files)
+{
+    char path[512], tmp[600], inside[600];
+    tmp_path(path, sizeof path, "busy.cassette");
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    /* a directory that is not empty cannot be renamed over */
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(inside, sizeof inside, "%s/x", path);
+    write_file(inside, "x");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK, "%s", err.msg);
+    const char *req = "{\"model\":\"m\",\"messages\":[]}";
+    cr_assert_eq(tl_cassette_record(c, req, strlen(req), "{}", 2, &err), TL_OK, "%s", err.msg);
+    cr_expect_eq(tl_cassette_finish(c, &err), TL_EIO);
+    cr_expect(strstr(err.msg, path) && strstr(err.msg, tmp) && strstr(err.msg, "rename"), "%s",
+              err.msg);
+    /* the recording is kept where it was written */
+    tl_cassette *r = open_replay(tmp);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    cr_expect_eq(tl_cassette_replay(r, req, strlen(req), &out, &err), TL_OK, "%s", err.msg);
+    tl_buf_dispose(&out);
+    tl_cassette_close(r);
 }
 
 Test(cassette, record_refuses_what_is_not_json)
@@ -590,6 +666,7 @@ Test(cassette, wrong_direction_is_refused)
     tl_buf out;
     tl_buf_init(&out, 0);
     cr_expect_eq(tl_cassette_replay(c, "{}", 2, &out, &err), TL_EUSAGE);
+    cr_expect_eq(tl_cassette_record(c, "{}", 2, "{}", 2, &err), TL_OK, "%s", err.msg);
     tl_cassette_close(c);
     c = open_replay(path);
     cr_expect_eq(tl_cassette_record(c, "{}", 2, "{}", 2, &err), TL_EUSAGE);
