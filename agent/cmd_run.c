@@ -255,7 +255,12 @@ static int run(int argc, char **argv)
 done:
     tl_run_result_dispose(&res);
     tl_llm_free(llm);
-    tl_cassette_close(cassette);
+    /* a recording is put at --record FILE here, also after a failure or an interruption */
+    if (tl_cassette_finish(cassette, &err) != TL_OK) {
+        int fin = tl_cli_fail(&err);
+        if (code == TL_EXIT_OK)
+            code = fin;
+    }
     tl_driver_close(drv); /* on every path: a provisioned device is terminated here */
     tl_signals_farewell(NULL);
     tl_runenv_dispose(&env);

@@ -1307,10 +1307,16 @@ static void play_goal(struct play *p, const tl_suite_case *c, tl_run_result *rr)
     bool miss = rr->code == TL_ENOTFOUND && cassette && !cfg->record;
     if (miss) {
         p->code = TL_ENOTFOUND;
-        fail_step(p, NULL, TL_CASE_FAILED, "cassette_miss",
-                  "cassette miss (%s): %s: the app's UI or the prompt changed since the "
-                  "recording",
-                  cfg->cassette, rr->message ? rr->message : "");
+        /* the replay's message already says "cassette miss in FILE" after the step number */
+        const char *m = rr->message ? rr->message : "";
+        if (strstr(m, "cassette miss in "))
+            fail_step(p, NULL, TL_CASE_FAILED, "cassette_miss",
+                      "%s: the app's UI or the prompt changed since the recording", m);
+        else
+            fail_step(p, NULL, TL_CASE_FAILED, "cassette_miss",
+                      "cassette miss (%s): %s: the app's UI or the prompt changed since the "
+                      "recording",
+                      cfg->cassette, m);
     } else if (strcmp(st, "error") == 0 || strcmp(st, "interrupted") == 0) {
         p->code = rr->code ? rr->code : TL_EBADRESP;
         fail_step(p, NULL, strcmp(st, "interrupted") == 0 ? TL_CASE_SKIPPED : TL_CASE_ERROR,

@@ -5,7 +5,8 @@
  * A replaying cassette holds every exchange of the file in memory: the stripped request (as
  * compact JSON), its SHA-256 and the response (compact JSON, tokens as the server sent them).
  * A recording cassette holds the open file and the number of the next exchange; each exchange
- * is written as one line, flushed and fsync'ed at once.
+ * is written as one line, flushed and fsync'ed at once, into PATH.tmp-<pid>, which is renamed
+ * over PATH when the cassette is closed (see cassette.h).
  *
  * The stripped form of a request is the one thing both sides hash: the body parsed by cJSON,
  * every "image_url" URL replaced by "<image>", printed compactly by cJSON. On a miss, the
@@ -25,6 +26,7 @@
 #include "core/digest.h"
 #include "core/fs.h"
 #include "core/json.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "core/utf8.h"
 
@@ -39,8 +41,9 @@ struct exchange {
 
 struct tl_cassette {
     char *path;
+    char *tmp; /* recording: the file written, PATH.tmp-<pid>, put at path when closed */
     bool replay;
-    FILE *f;     /* recording: the open file */
+    FILE *f;     /* recording: the open file (tmp) */
     size_t n;    /* recording: exchanges written; replay: exchanges held */
     size_t next; /* replay: index of the next exchange to answer with */
     struct exchange *ex;
@@ -223,29 +226,64 @@ static tl_cassette *cassette_new(const char *path, bool replay, tl_error *err)
     return c;
 }
 
-void tl_cassette_close(tl_cassette *c)
+/*
+ * Close a recording's file and put it in place: renamed over its path when it holds an exchange
+ * (a run that failed or was interrupted keeps what it recorded), removed when it holds none (a
+ * run that never reached the model leaves an older cassette at path as it was).
+ */
+static int finish_recording(tl_cassette *c, tl_error *err)
+{
+    int rc = TL_OK;
+    if (c->f) {
+        if (fflush(c->f) != 0 || fsync(fileno(c->f)) != 0)
+            rc = tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->tmp, strerror(errno));
+        if (fclose(c->f) != 0 && rc == TL_OK)
+            rc = tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->tmp, strerror(errno));
+        c->f = NULL;
+    }
+    if (!c->tmp)
+        return rc;
+    if (c->n == 0) {
+        unlink(c->tmp);
+        return rc;
+    }
+    if (rename(c->tmp, c->path) != 0)
+        return tl_error_set(err, TL_EIO,
+                            "cannot rename the recording %s to cassette %s: %s (the recorded "
+                            "exchanges stay in %s)",
+                            c->tmp, c->path, strerror(errno), c->tmp);
+    return rc;
+}
+
+int tl_cassette_finish(tl_cassette *c, tl_error *err)
 {
     if (!c)
-        return;
-    if (c->f) {
-        fflush(c->f);
-        fsync(fileno(c->f));
-        fclose(c->f);
-    }
+        return TL_OK;
+    int rc = c->replay ? TL_OK : finish_recording(c, err);
     for (size_t i = 0; i < c->n && c->ex; i++) {
         free(c->ex[i].request);
         free(c->ex[i].response);
     }
     free(c->ex);
+    free(c->tmp);
     free(c->path);
     free(c);
+    return rc;
+}
+
+void tl_cassette_close(tl_cassette *c)
+{
+    tl_error err;
+    tl_error_clear(&err);
+    if (tl_cassette_finish(c, &err) != TL_OK)
+        tl_log_error("%s", err.msg);
 }
 
 /* Flush the file to the disk. @return TL_OK or TL_EIO. */
 static int sync_file(tl_cassette *c, tl_error *err)
 {
     if (fflush(c->f) != 0 || fsync(fileno(c->f)) != 0)
-        return tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->path, strerror(errno));
+        return tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->tmp, strerror(errno));
     return TL_OK;
 }
 
@@ -255,10 +293,24 @@ int tl_cassette_open_record(tl_cassette **out, const char *path, const char *com
     tl_cassette *c = cassette_new(path, false, err);
     if (!c)
         return TL_ENOMEM;
-    c->f = fopen(path, "w");
+    /* written beside path and renamed over it when closed: a cassette at path stays whole until
+     * a new recording replaces it */
+    tl_buf tmp;
+    tl_buf_init(&tmp, 0);
+    if (tl_buf_printf(&tmp, "%s.tmp-%ld", path, (long)getpid()) ||
+        !(c->tmp = tl_buf_detach(&tmp, NULL))) {
+        tl_buf_dispose(&tmp);
+        tl_cassette_finish(c, NULL);
+        return tl_error_set(err, TL_ENOMEM, "out of memory");
+    }
+    tl_buf_dispose(&tmp);
+    c->f = fopen(c->tmp, "w");
     if (!c->f) {
-        int rc = tl_error_set(err, TL_EIO, "cannot create cassette %s: %s", path, strerror(errno));
-        tl_cassette_close(c);
+        int rc = tl_error_set(err, TL_EIO, "cannot create cassette %s: %s: %s", path, c->tmp,
+                              strerror(errno));
+        free(c->tmp);
+        c->tmp = NULL;
+        tl_cassette_finish(c, NULL);
         return rc;
     }
     /* every line of the comment becomes a '#' line */
@@ -270,7 +322,7 @@ int tl_cassette_open_record(tl_cassette **out, const char *path, const char *com
     }
     int rc = sync_file(c, err);
     if (rc) {
-        tl_cassette_close(c);
+        tl_cassette_finish(c, NULL); /* nothing recorded: the file is removed */
         return rc;
     }
     *out = c;
@@ -450,7 +502,7 @@ int tl_cassette_record(tl_cassette *c, const char *request, size_t len, const ch
         goto done;
     }
     if (fwrite(line.data, 1, line.len, c->f) != line.len) {
-        rc = tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->path, strerror(errno));
+        rc = tl_error_set(err, TL_EIO, "cannot write cassette %s: %s", c->tmp, strerror(errno));
         goto done;
     }
     rc = sync_file(c, err);
@@ -655,8 +707,27 @@ static bool diff(tl_buf *out, const char *path, const cJSON *rec, const cJSON *n
     return false;
 }
 
+/* How much of a cassette's path a miss message shows: a longer one keeps its end (the file's
+ * name), so that what differed still fits in the message. */
+#define MISS_PATH_MAX 200
+
+/* The start of a miss message, "cassette miss in PATH: exchange K: ", into out. */
+static void miss_prefix(char *out, size_t size, const char *path, size_t k)
+{
+    size_t n = strlen(path);
+    const char *shown = path;
+    if (n > MISS_PATH_MAX) {
+        shown = path + n - MISS_PATH_MAX;
+        while (((unsigned char)*shown & 0xC0) == 0x80)
+            shown++;
+    }
+    snprintf(out, size, "cassette miss in %s%s: exchange %zu: ", shown == path ? "" : "...", shown,
+             k);
+}
+
 /* The miss message for exchange e (1-based number k) against the new stripped request. */
-static int miss(const struct exchange *e, size_t k, const char *stripped, tl_error *err)
+static int miss(const tl_cassette *c, const struct exchange *e, size_t k, const char *stripped,
+                tl_error *err)
 {
     cJSON *rec = cJSON_Parse(e->request);
     cJSON *now = cJSON_Parse(stripped);
@@ -668,7 +739,9 @@ static int miss(const struct exchange *e, size_t k, const char *stripped, tl_err
     }
     cJSON_Delete(rec);
     cJSON_Delete(now);
-    int rc = tl_error_set(err, TL_ENOTFOUND, "exchange %zu: %s", k, d.data ? d.data : "");
+    char head[MISS_PATH_MAX + 64];
+    miss_prefix(head, sizeof(head), c->path, k);
+    int rc = tl_error_set(err, TL_ENOTFOUND, "%s%s", head, d.data ? d.data : "");
     tl_buf_dispose(&d);
     return rc;
 }
@@ -686,13 +759,15 @@ int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *
     if (rc)
         goto done;
     if (c->next >= c->n) {
-        rc = tl_error_set(err, TL_ENOTFOUND, "exchange %zu: the cassette has only %zu exchange%s",
-                          c->next + 1, c->n, c->n == 1 ? "" : "s");
+        char head[MISS_PATH_MAX + 64];
+        miss_prefix(head, sizeof(head), c->path, c->next + 1);
+        rc = tl_error_set(err, TL_ENOTFOUND, "%sthe cassette has only %zu exchange%s", head, c->n,
+                          c->n == 1 ? "" : "s");
         goto done;
     }
     const struct exchange *e = &c->ex[c->next];
     if (strcmp(e->sha, sha) != 0) {
-        rc = miss(e, c->next + 1, stripped.data, err);
+        rc = miss(c, e, c->next + 1, stripped.data, err);
         goto done;
     }
     if (tl_buf_puts(response, e->response)) {

@@ -128,7 +128,7 @@ struct tl_llm {
     char *base_url;
     char *api_key; /* NULL when none; wiped when freed */
     char *model;
-    char *url; /* base_url without trailing slashes + "/chat/completions" */
+    char *url; /* tl_llm_chat_url(base_url) */
     long timeout_ms;
     int max_attempts;
     long deadline_ms;
@@ -572,6 +572,20 @@ int tl_llm_reply_action(const tl_llm_reply *r, tl_action *out, tl_error *err)
 
 /* ---- the client ------------------------------------------------------------------------- */
 
+int tl_llm_chat_url(const char *base_url, tl_buf *out)
+{
+    static const char path[] = "/chat/completions";
+    const char *base = base_url ? base_url : "";
+    size_t end = strcspn(base, "?#"); /* the path ends where the query or fragment starts */
+    size_t blen = end;
+    while (blen && base[blen - 1] == '/')
+        blen--;
+    int rc = tl_buf_append(out, base, blen);
+    rc |= tl_buf_append(out, path, sizeof(path) - 1);
+    rc |= tl_buf_puts(out, base + end);
+    return rc ? TL_ENOMEM : TL_OK;
+}
+
 tl_llm *tl_llm_new(const tl_llm_config *cfg, volatile sig_atomic_t *cancel, tl_error *err)
 {
     tl_llm *l = calloc(1, sizeof(*l));
@@ -580,20 +594,17 @@ tl_llm *tl_llm_new(const tl_llm_config *cfg, volatile sig_atomic_t *cancel, tl_e
         return NULL;
     }
     const char *base = cfg->base_url ? cfg->base_url : "";
-    size_t blen = strlen(base);
-    while (blen && base[blen - 1] == '/')
-        blen--;
-    static const char path[] = "/chat/completions";
-    l->url = malloc(blen + sizeof(path));
-    bool ok = l->url && dup_into(&l->base_url, base) && dup_into(&l->model, cfg->model) &&
+    tl_buf url;
+    tl_buf_init(&url, 0);
+    bool ok = tl_llm_chat_url(base, &url) == TL_OK && (l->url = tl_buf_detach(&url, NULL)) &&
+              dup_into(&l->base_url, base) && dup_into(&l->model, cfg->model) &&
               (!cfg->api_key || !cfg->api_key[0] || dup_into(&l->api_key, cfg->api_key));
+    tl_buf_dispose(&url);
     if (!ok) {
         tl_llm_free(l);
         tl_error_set(err, TL_ENOMEM, "out of memory");
         return NULL;
     }
-    memcpy(l->url, base, blen);
-    memcpy(l->url + blen, path, sizeof(path));
     l->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 120000;
     l->max_attempts = cfg->max_attempts;
     l->deadline_ms = cfg->deadline_ms;

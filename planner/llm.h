@@ -97,18 +97,29 @@ int tl_llm_reply_action(const tl_llm_reply *r, tl_action *out, tl_error *err);
 /* ---- the client ------------------------------------------------------------------------- */
 
 typedef struct tl_llm_config {
-    const char *base_url; /**< e.g. "http://127.0.0.1:8080/v1"; "/chat/completions" is appended */
-    const char *api_key;  /**< bearer key, or NULL/"" for no Authorization header */
-    const char *model;    /**< model name sent in the request */
-    long timeout_ms;      /**< one attempt; 0: 120 s */
-    int max_attempts;     /**< 0: the HTTP layer's default */
-    long deadline_ms;     /**< if > 0, bound on one call, retries included */
+    const char *base_url;       /**< e.g. "http://127.0.0.1:8080/v1"; "/chat/completions" is added
+                                     to its path (tl_llm_chat_url) */
+    const char *api_key;        /**< bearer key, or NULL/"" for no Authorization header */
+    const char *model;          /**< model name sent in the request */
+    long timeout_ms;            /**< one attempt; 0: 120 s */
+    int max_attempts;           /**< 0: the HTTP layer's default */
+    long deadline_ms;           /**< if > 0, bound on one call, retries included */
     tl_http_throttle *throttle; /**< borrowed, shared by the clients of a batch: caps their
                                      concurrent requests (--llm-parallel) and pauses them all
                                      when the endpoint answers 429; NULL for none */
 } tl_llm_config;
 
 typedef struct tl_llm tl_llm;
+
+/**
+ * Append to `out` the chat-completions URL of an OpenAI-compatible base URL: "/chat/completions"
+ * added to the base's path, after its trailing slashes are dropped and before its query or
+ * fragment, which are kept ("https://h/openai/deployments/x/?api-version=1" gives
+ * "https://h/openai/deployments/x/chat/completions?api-version=1"). `base_url` is borrowed; NULL
+ * reads as "". The URL is not checked (the HTTP layer does that on the first request).
+ * @return TL_OK or TL_ENOMEM (out may then hold part of the URL).
+ */
+int tl_llm_chat_url(const char *base_url, tl_buf *out);
 
 /** A client (the config is copied). Caller frees with tl_llm_free(). NULL when out of memory. */
 tl_llm *tl_llm_new(const tl_llm_config *cfg, volatile sig_atomic_t *cancel, tl_error *err);
@@ -131,8 +142,8 @@ int tl_llm_build_request(const tl_llm *l, const tl_chat *chat, tl_buf *out);
  * One completion: build the request; answer it from the cassette when replaying, else send it
  * and check the status; parse the reply; record the exchange when recording.
  * @return TL_OK; TL_EAUTH ("... check OPENAI_API_KEY"), TL_ENET, TL_ETIMEOUT, TL_EBADRESP,
- *         TL_ENOTFOUND (a cassette miss, naming the exchange and what differed),
- *         TL_ECANCELED.
+ *         TL_ENOTFOUND (a cassette miss: "cassette miss in FILE: exchange N: " and what
+ *         differed), TL_ECANCELED.
  */
 int tl_llm_complete(tl_llm *l, const tl_chat *chat, tl_llm_reply *out, tl_error *err);
 

@@ -6,10 +6,13 @@
  */
 #include "planner/prompt.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "core/fs.h"
 #include "core/str.h"
@@ -169,19 +172,18 @@ int tl_prompt_render(const char *tmpl, const tl_prompt_var *vars, size_t n, tl_b
     return rc ? TL_ENOMEM : TL_OK;
 }
 
+/* DIR/file into *dst: its text, checked; a file that does not exist gives the built-in one. */
 static int load_one(char **dst, const char *dir, const char *file, const char *builtin,
                     const char *const *names, tl_error *err)
 {
     char path[4096];
+    struct stat st;
     if (dir) {
         snprintf(path, sizeof(path), "%s/%s", dir, file);
-        tl_buf text;
-        tl_buf_init(&text, TEMPLATE_MAX);
-        int rc = TL_OK;
-        FILE *probe = fopen(path, "rb");
-        if (probe) {
-            fclose(probe);
-            rc = tl_file_read(&text, path, TEMPLATE_MAX, err);
+        if (stat(path, &st) == 0 || errno != ENOENT) {
+            tl_buf text;
+            tl_buf_init(&text, TEMPLATE_MAX);
+            int rc = tl_file_read(&text, path, TEMPLATE_MAX, err);
             if (rc == TL_OK)
                 rc = tl_prompt_check(text.data ? text.data : "", names, path, err);
             if (rc == TL_OK && !(*dst = tl_strdup(text.data ? text.data : "")))
@@ -189,7 +191,6 @@ static int load_one(char **dst, const char *dir, const char *file, const char *b
             tl_buf_dispose(&text);
             return rc;
         }
-        tl_buf_dispose(&text);
     }
     int rc = tl_prompt_check(builtin, names, file, err);
     if (rc == TL_OK && !(*dst = tl_strdup(builtin)))
@@ -197,10 +198,32 @@ static int load_one(char **dst, const char *dir, const char *file, const char *b
     return rc;
 }
 
+/* DIR must be a directory that can be read and that holds at least one of the templates: a
+ * typo in the path would otherwise run with the built-in prompts without a word. */
+static int check_dir(const char *dir, tl_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return tl_error_set(err, TL_EUSAGE, "--prompts %s: %s", dir, strerror(errno));
+    closedir(d);
+    static const char *const files[] = {"system.txt", "step.txt"};
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        if (stat(path, &st) == 0 || errno != ENOENT)
+            return TL_OK; /* there, or there but unreadable: load_one says which */
+    }
+    return tl_error_set(err, TL_EUSAGE,
+                        "--prompts %s: the directory holds neither system.txt nor step.txt", dir);
+}
+
 int tl_prompts_load(tl_prompts *out, const char *dir, tl_error *err)
 {
     memset(out, 0, sizeof(*out));
-    int rc = load_one(&out->system, dir, "system.txt", tl_prompt_system_txt, system_names, err);
+    int rc = dir ? check_dir(dir, err) : TL_OK;
+    if (rc == TL_OK)
+        rc = load_one(&out->system, dir, "system.txt", tl_prompt_system_txt, system_names, err);
     if (rc == TL_OK)
         rc = load_one(&out->step, dir, "step.txt", tl_prompt_step_txt, tl_prompt_step_names, err);
     if (rc)

@@ -31,9 +31,14 @@ typedef struct tl_prompts {
 extern const char *const tl_prompt_step_names[];
 
 /**
- * Load the built-in templates, or, with `dir`, DIR/system.txt and DIR/step.txt (a file that is
- * missing falls back to the built-in one). Both are checked (names, balanced sections).
- * @return TL_OK; TL_EIO (unreadable); TL_EPARSE naming the file, line and problem.
+ * Load the built-in templates into *out, or, with `dir` (--prompts DIR), DIR/system.txt and
+ * DIR/step.txt: a file that does not exist in DIR falls back to the built-in one, but DIR itself
+ * must be a readable directory holding at least one of the two. Both templates are checked
+ * (names, balanced sections). On error *out holds nothing; else release it with
+ * tl_prompts_dispose().
+ * @return TL_OK; TL_EUSAGE when DIR is not a readable directory ("--prompts DIR: No such file or
+ *         directory") or holds neither file; TL_EIO (a template that exists but cannot be read,
+ *         naming it); TL_EPARSE naming the file, line and problem; TL_ENOMEM.
  */
 int tl_prompts_load(tl_prompts *out, const char *dir, tl_error *err);
 

@@ -138,4 +138,33 @@ json '.status == "failed" and .message == "There is no Camera app." and .output 
 grep -q "success true" "$FAKE_LOG" || fail "the prompt does not say when the output is required"
 stop_fake
 
+echo "a base URL with a query (Azure style): /chat/completions goes before it"
+start_fake "$WORK/giveup.json"
+run 1 "$TAPLOOP" run "Take a photo with the Camera app" \
+    --llm-url "$FAKE_URL/?api-version=2024-06-01" --no-trace --json
+json '.status == "failed" and .message == "There is no Camera app."'
+jq -e -s '.[0].path == "/v1/chat/completions?api-version=2024-06-01"' "$FAKE_LOG" >/dev/null ||
+    fail "request path: $(jq -r .path "$FAKE_LOG")"
+stop_fake
+
+echo "--prompts DIR: a template in DIR replaces the built-in one, a missing one falls back"
+mkdir "$WORK/prompts"
+printf 'My own step prompt. Goal: {{goal}}\n{{listing}}\n' >"$WORK/prompts/step.txt"
+start_fake "$WORK/giveup.json"
+run 1 "$TAPLOOP" run "Take a photo with the Camera app" --llm-url "$FAKE_URL" \
+    --prompts "$WORK/prompts" --no-trace --json
+json '.status == "failed"'
+grep -qF "My own step prompt. Goal: Take a photo" "$FAKE_LOG" || fail "step.txt not used"
+grep -qF "You are taploop, an agent" "$FAKE_LOG" || fail "the built-in system prompt is not used"
+stop_fake
+
+echo "--prompts DIR that is not a readable directory, or holds neither template: exit 2"
+run 2 "$TAPLOOP" run "Take a photo" --prompts "$WORK/no-such-dir" --no-trace
+err_has "--prompts $WORK/no-such-dir: No such file or directory"
+run 2 "$TAPLOOP" run "Take a photo" --prompts "$WORK/prompts/step.txt" --no-trace
+err_has "--prompts $WORK/prompts/step.txt: Not a directory"
+mkdir "$WORK/no-prompts"
+run 2 "$TAPLOOP" run "Take a photo" --prompts "$WORK/no-prompts" --no-trace
+err_has "--prompts $WORK/no-prompts: the directory holds neither system.txt nor step.txt"
+
 echo "e2e run goals: all passed"

@@ -89,14 +89,21 @@ start_fake "$WORK/slow.json"
 for sig in INT TERM; do
     echo "SIG$sig while the model thinks (sim)"
     : >"$FAKE_LOG"
+    echo "# an older recording" >"$WORK/llm-$sig.cassette"
     "$TAPLOOP" run "Turn on Dark theme" --llm-url "$FAKE_URL" --out "$WORK/llm-$sig" --json \
-        >"$OUT" 2>"$ERR" &
+        --record "$WORK/llm-$sig.cassette" >"$OUT" 2>"$ERR" &
     pid=$!
     wait_for 20 '[ "$(count "$FAKE_LOG" "Step 2 of")" -ge 1 ]'
+    # while recording, the older cassette is whole
+    [ "$(cat "$WORK/llm-$sig.cassette")" = "# an older recording" ] || fail "cassette changed early"
     interrupt "LLM wait (sim)" "$sig"
     json '.status == "interrupted" and .success == false and .steps == 1'
     interrupted_dir "$WORK/llm-$sig" 1
     [ "$(wc -l <"$WORK/llm-$sig/trajectory.jsonl")" -eq 1 ] || fail "steps and trajectory differ"
+    # the interrupted recording is put in place with the exchange it finished
+    grep -q '^# recorded by taploop' "$WORK/llm-$sig.cassette" || fail "the recording is not kept"
+    [ "$(grep -vc '^#' "$WORK/llm-$sig.cassette")" = 1 ] || fail "not the one finished exchange"
+    [ -z "$(find "$WORK" -name "llm-$sig.cassette.tmp-*")" ] || fail "a temporary file is left"
     # the finished step is kept as it was; the one cut short before the answer is not a step
     jq -e -s '.[0].action.action == "start_app" and .[0].result == "ok"' \
         "$WORK/llm-$sig/trajectory.jsonl" >/dev/null || fail "step 1 not kept"

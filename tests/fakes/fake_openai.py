@@ -367,7 +367,7 @@ class Handler(BaseHTTPRequestHandler):
                     "CreateChatCompletionRequest: " + "; ".join(errs)))
         entry = state.script.pick(request)
         state.log({"n": n, "request": request, "headers": headers, "invalid": False,
-                   "bytes": len(raw), "images": len(images_of(request)),
+                   "path": self.path, "bytes": len(raw), "images": len(images_of(request)),
                    "goal": goal_of(request), "start": time.time()})
         if state.args.delay_ms:
             time.sleep(state.args.delay_ms / 1000.0)

@@ -8,7 +8,9 @@
  * unlinked temporary file created once and reached through /proc/self/fd.
  *
  * Then the recorder: the request lines that are JSON are recorded (each with a small response)
- * into a second temporary file, which must open for replay and answer each of them in order.
+ * into a cassette in a temporary directory (a recording is written beside its path and renamed
+ * over it when closed, so it needs a real directory: removed when the process exits), which
+ * must open for replay and answer each of them in order; a recording of nothing leaves no file.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +20,8 @@
 #include "fuzz.h"
 #include "planner/cassette.h"
 
-static int fd = -1, rec_fd = -1;
-static char path[64], rec_path[64];
+static int fd = -1;
+static char path[64], rec_dir[64], rec_path[96];
 
 static int temp_file(int *out_fd, char *out_path, size_t size)
 {
@@ -31,6 +33,25 @@ static int temp_file(int *out_fd, char *out_path, size_t size)
         return -1;
     unlink(tmpl);
     snprintf(out_path, size, "/proc/self/fd/%d", *out_fd);
+    return 0;
+}
+
+static void remove_rec_dir(void)
+{
+    unlink(rec_path);
+    rmdir(rec_dir);
+}
+
+/* The recorder's cassette path, in a directory made on first use. @return 0 or -1. */
+static int rec_file(void)
+{
+    if (rec_path[0])
+        return 0;
+    snprintf(rec_dir, sizeof rec_dir, "/tmp/fuzz_cassette.XXXXXX");
+    if (!mkdtemp(rec_dir))
+        return -1;
+    snprintf(rec_path, sizeof rec_path, "%s/rec.cassette", rec_dir);
+    atexit(remove_rec_dir);
     return 0;
 }
 
@@ -46,8 +67,9 @@ static void record_and_replay(const uint8_t *req, size_t req_len)
     static const char response[] = "{\"choices\":[]}";
     tl_error err;
     tl_cassette *c = NULL;
-    if (temp_file(&rec_fd, rec_path, sizeof rec_path) != 0)
-        fail("temporary file", "mkstemp");
+    if (rec_file() != 0)
+        fail("temporary directory", "mkdtemp");
+    unlink(rec_path);
     if (tl_cassette_open_record(&c, rec_path, "fuzz\nrecording", &err) != TL_OK)
         fail("cannot record", err.msg);
     size_t recorded[64], n = 0;
@@ -62,8 +84,14 @@ static void record_and_replay(const uint8_t *req, size_t req_len)
         }
         pos = end + 1;
     }
-    tl_cassette_close(c);
+    if (tl_cassette_finish(c, &err) != TL_OK)
+        fail("a recording is not put in place", err.msg);
     c = NULL;
+    if (n == 0) {
+        if (access(rec_path, F_OK) == 0)
+            fail("a recording of nothing", "left a cassette");
+        return;
+    }
     if (tl_cassette_open_replay(&c, rec_path, &err) != TL_OK)
         fail("a recorded cassette does not open for replay", err.msg);
     tl_buf got;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -125,15 +126,18 @@ static tl_cassette *open_replay(const char *path)
     return c;
 }
 
-/* Replay must miss with TL_ENOTFOUND and exactly this message. */
-static void expect_miss(tl_cassette *c, const char *req, const char *want)
+/* Replay of the cassette at `path` must miss with TL_ENOTFOUND and exactly this message after
+ * "cassette miss in PATH: ". */
+static void expect_miss(tl_cassette *c, const char *path, const char *req, const char *want)
 {
     tl_buf out;
     tl_buf_init(&out, 0);
     tl_error err = {0};
     int rc = tl_cassette_replay(c, req, strlen(req), &out, &err);
     cr_expect_eq(rc, TL_ENOTFOUND, "replay answered (rc %d) instead of missing", rc);
-    cr_expect_str_eq(err.msg, want);
+    char full[TL_ERROR_MSG_MAX];
+    snprintf(full, sizeof full, "cassette miss in %s: %s", path, want);
+    cr_expect_str_eq(err.msg, full);
     cr_expect_eq(out.len, 0);
     tl_buf_dispose(&out);
 }
@@ -184,7 +188,7 @@ Test(cassette, record_then_replay_in_order)
     expect_hit(c, r1, responses[0]);
     expect_hit(c, r2, response2_compact);
     expect_hit(c, r3, responses[2]);
-    expect_miss(c, r1, "exchange 4: the cassette has only 3 exchanges");
+    expect_miss(c, path, r1, "exchange 4: the cassette has only 3 exchanges");
     tl_cassette_close(c);
     free(r1);
     free(r2);
@@ -223,17 +227,93 @@ Test(cassette, record_flushes_each_exchange)
     char *r1 = request("one", NULL);
     cr_assert_eq(tl_cassette_record(c, r1, strlen(r1), responses[0], strlen(responses[0]), &err),
                  TL_OK);
-    /* not closed yet: the line is already in the file */
-    char *text = slurp(path);
+    /* not closed yet: the line is already in the file being written */
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char *text = slurp(tmp);
     cr_expect(strncmp(text, "{\"n\":1,", 7) == 0, "%s", text);
     cr_expect_eq(text[strlen(text) - 1], '\n');
     free(text);
-    /* an interrupted run keeps what it recorded: the file replays as it is */
-    tl_cassette *r = open_replay(path);
+    /* a process that dies keeps what it recorded: the file replays as it is */
+    tl_cassette *r = open_replay(tmp);
     expect_hit(r, r1, responses[0]);
     tl_cassette_close(r);
     tl_cassette_close(c);
+    cr_expect_eq(access(tmp, F_OK), -1, "%s is left after closing", tmp);
+    r = open_replay(path);
+    expect_hit(r, r1, responses[0]);
+    tl_cassette_close(r);
     free(r1);
+}
+
+/* --record FILE used to truncate FILE when it opened: a run that then failed before (or without)
+ * recording anything destroyed the cassette that was there. */
+Test(cassette, recording_replaces_the_file_only_when_closed)
+{
+    char path[512], tmp[600];
+    tmp_path(path, sizeof path, "keep.cassette");
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    char *r1 = request("old run", NULL), *r2 = request("new run", NULL);
+    const char *old[] = {r1};
+    record(path, old, 1, "the old run");
+    char *before = slurp(path);
+
+    /* a recording that records nothing leaves the old cassette as it was, and no file behind */
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, "a run that failed at once", &err), TL_OK);
+    cr_expect_eq(tl_cassette_finish(c, &err), TL_OK, "%s", err.msg);
+    char *after = slurp(path);
+    cr_expect_str_eq(after, before);
+    free(after);
+    cr_expect_eq(access(tmp, F_OK), -1);
+
+    /* while recording, the old cassette is whole; closed, the new run replaces it */
+    cr_assert_eq(tl_cassette_open_record(&c, path, "the new run", &err), TL_OK);
+    cr_assert_eq(tl_cassette_record(c, r2, strlen(r2), responses[1], strlen(responses[1]), &err),
+                 TL_OK, "%s", err.msg);
+    after = slurp(path);
+    cr_expect_str_eq(after, before, "the old cassette changed while recording");
+    free(after);
+    cr_expect_eq(tl_cassette_finish(c, &err), TL_OK, "%s", err.msg);
+    cr_expect_eq(access(tmp, F_OK), -1);
+    after = slurp(path);
+    static const char head[] = "# the new run\n{\"n\":1,";
+    cr_expect(strncmp(after, head, sizeof head - 1) == 0, "%s", after);
+    free(after);
+    c = open_replay(path);
+    expect_hit(c, r2, response2_compact);
+    expect_miss(c, path, r1, "exchange 2: the cassette has only 1 exchange");
+    tl_cassette_close(c);
+    free(before);
+    free(r1);
+    free(r2);
+}
+
+Test(cassette, a_failed_rename_names_both_files)
+{
+    char path[512], tmp[600], inside[600];
+    tmp_path(path, sizeof path, "busy.cassette");
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
+    /* a directory that is not empty cannot be renamed over */
+    cr_assert_eq(mkdir(path, 0700), 0);
+    snprintf(inside, sizeof inside, "%s/x", path);
+    write_file(inside, "x");
+    tl_cassette *c = NULL;
+    tl_error err = {0};
+    cr_assert_eq(tl_cassette_open_record(&c, path, NULL, &err), TL_OK, "%s", err.msg);
+    const char *req = "{\"model\":\"m\",\"messages\":[]}";
+    cr_assert_eq(tl_cassette_record(c, req, strlen(req), "{}", 2, &err), TL_OK, "%s", err.msg);
+    cr_expect_eq(tl_cassette_finish(c, &err), TL_EIO);
+    cr_expect(strstr(err.msg, path) && strstr(err.msg, tmp) && strstr(err.msg, "rename"), "%s",
+              err.msg);
+    /* the recording is kept where it was written */
+    tl_cassette *r = open_replay(tmp);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    cr_expect_eq(tl_cassette_replay(r, req, strlen(req), &out, &err), TL_OK, "%s", err.msg);
+    tl_buf_dispose(&out);
+    tl_cassette_close(r);
 }
 
 Test(cassette, record_refuses_what_is_not_json)
@@ -382,7 +462,7 @@ Test(cassette, miss_names_the_first_differing_line_of_the_listing)
     tl_cassette *c = open_replay(path);
     expect_hit(c, r1, responses[0]);
     char *changed = request(LISTING_B, NULL);
-    expect_miss(c, changed,
+    expect_miss(c, path, changed,
                 "exchange 2: messages[1].content differs at line 3: recorded \"[5] Switch "
                 "\\\"Dark theme\\\" checked=false clickable (540,924)\", now \"[5] Switch "
                 "\\\"Dark theme\\\" checked=true clickable (540,924)\"");
@@ -403,41 +483,41 @@ Test(cassette, miss_messages_for_each_kind_of_difference)
     const char *reqs[] = {rec};
     record(path, reqs, 1, NULL);
     tl_cassette *c = open_replay(path);
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"qwen\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: model differs: recorded \"gpt-4o\", now \"qwen\"");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":2,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: n differs: recorded 1, now 2");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":false,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: flag differs: recorded true, now false");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"},{\"role\":\"user\",\"content\":\"again\"}],"
                 "\"tool_choice\":\"auto\"}",
                 "exchange 1: messages has 2 items, recorded 1");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}]}",
                 "exchange 1: tool_choice is missing (recorded \"auto\")");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\"}],\"tool_choice\":\"auto\",\"temperature\":0}",
                 "exchange 1: temperature is new (now 0)");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":[{\"type\":\"text\",\"text\":\"hello\"}]}],\"tool_choice\":\"auto\"}",
                 "exchange 1: messages[0].content differs: recorded a string, now an array");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,\"messages\":[{\"role\":\"user\","
                 "\"content\":\"hello\\nworld\"}],\"tool_choice\":\"auto\"}",
                 "exchange 1: messages[0].content differs at line 2: recorded (no such line), "
                 "now \"world\"");
-    expect_miss(c,
+    expect_miss(c, path,
                 "{\"tool_choice\":\"auto\",\"model\":\"gpt-4o\",\"n\":1,\"flag\":true,"
                 "\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
                 "exchange 1: the request differs from the recorded one (members in another "
@@ -463,15 +543,47 @@ Test(cassette, miss_cuts_long_lines)
     tl_buf_init(&out, 0);
     tl_error err = {0};
     cr_expect_eq(tl_cassette_replay(c, r2, strlen(r2), &out, &err), TL_ENOTFOUND);
-    cr_expect(strlen(err.msg) < 420, "%zu: %s", strlen(err.msg), err.msg);
+    cr_expect(strlen(err.msg) < 420 + strlen(path), "%zu: %s", strlen(err.msg), err.msg);
     /* both sides shown around the difference, near the end of the strings */
-    cr_expect_not_null(strstr(err.msg, "messages[1].content differs: recorded ...\"aaa"), "%s",
-                       err.msg);
+    cr_expect_not_null(
+        strstr(err.msg, ": exchange 1: messages[1].content differs: recorded ...\"aaa"), "%s",
+        err.msg);
     cr_expect_not_null(strstr(err.msg, "aaab\""), "%s", err.msg);
     tl_buf_dispose(&out);
     tl_cassette_close(c);
     free(r1);
     free(r2);
+}
+
+/* A miss says it is a cassette miss and which file; a long path keeps its end (the file's name)
+ * so that what differed still fits in the message. */
+Test(cassette, miss_message_names_the_cassette)
+{
+    char dir[512], path[768];
+    char name[241];
+    memset(name, 'd', 240);
+    name[240] = '\0';
+    snprintf(dir, sizeof dir, "%s/%s", tmpdir, name);
+    cr_assert_eq(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/case-07.cassette", dir);
+    const char *rec = "{\"model\":\"gpt-4o\",\"messages\":[]}";
+    const char *reqs[] = {rec};
+    record(path, reqs, 1, NULL);
+    tl_cassette *c = open_replay(path);
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    tl_error err = {0};
+    const char *now = "{\"model\":\"qwen\",\"messages\":[]}";
+    cr_expect_eq(tl_cassette_replay(c, now, strlen(now), &out, &err), TL_ENOTFOUND);
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s/case-07.cassette: exchange 1: model differs: recorded "
+             "\"gpt-4o\", now \"qwen\"",
+             name + 240 - 183);
+    cr_expect_eq(strncmp(err.msg, "cassette miss in ...", 20), 0, "%s", err.msg);
+    cr_expect_str_eq(err.msg + 20, want);
+    tl_buf_dispose(&out);
+    tl_cassette_close(c);
 }
 
 /* ---- malformed files ----------------------------------------------------------------------- */
@@ -539,7 +651,7 @@ Test(cassette, malformed_lines_are_named)
     /* an empty cassette replays nothing */
     write_file(path, "# nothing recorded\n");
     c = open_replay(path);
-    expect_miss(c, req, "exchange 1: the cassette has only 0 exchanges");
+    expect_miss(c, path, req, "exchange 1: the cassette has only 0 exchanges");
     tl_cassette_close(c);
     free(good);
 }
@@ -554,6 +666,7 @@ Test(cassette, wrong_direction_is_refused)
     tl_buf out;
     tl_buf_init(&out, 0);
     cr_expect_eq(tl_cassette_replay(c, "{}", 2, &out, &err), TL_EUSAGE);
+    cr_expect_eq(tl_cassette_record(c, "{}", 2, "{}", 2, &err), TL_OK, "%s", err.msg);
     tl_cassette_close(c);
     c = open_replay(path);
     cr_expect_eq(tl_cassette_record(c, "{}", 2, "{}", 2, &err), TL_EUSAGE);

@@ -1166,6 +1166,67 @@ Test(llm, timeout_and_unreachable)
     tl_chat_dispose(&c);
 }
 
+/* An Azure-style base URL carries its API version in the query: the path goes before it. */
+Test(llm, chat_url_goes_before_the_query)
+{
+    static const char *const cases[][2] = {
+        {"http://127.0.0.1:8080/v1", "http://127.0.0.1:8080/v1/chat/completions"},
+        {"http://h/v1/", "http://h/v1/chat/completions"},
+        {"http://h/v1//", "http://h/v1/chat/completions"},
+        {"https://h/openai/deployments/x?api-version=2024-06-01",
+         "https://h/openai/deployments/x/chat/completions?api-version=2024-06-01"},
+        {"https://h/openai/deployments/x/?api-version=2024-06-01",
+         "https://h/openai/deployments/x/chat/completions?api-version=2024-06-01"},
+        {"http://h/v1?a=1&b=/x/#f", "http://h/v1/chat/completions?a=1&b=/x/#f"},
+        {"http://h/v1/#f", "http://h/v1/chat/completions#f"},
+        {"http://h/v1#f?a=1", "http://h/v1/chat/completions#f?a=1"},
+        {"http://h?x=1", "http://h/chat/completions?x=1"},
+        {"", "/chat/completions"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        tl_buf out;
+        tl_buf_init(&out, 0);
+        cr_assert_eq(tl_llm_chat_url(cases[i][0], &out), TL_OK);
+        cr_expect_str_eq(out.data, cases[i][1], "base %s", cases[i][0]);
+        tl_buf_dispose(&out);
+    }
+    tl_buf out;
+    tl_buf_init(&out, 0);
+    cr_assert_eq(tl_llm_chat_url(NULL, &out), TL_OK);
+    cr_expect_str_eq(out.data, "/chat/completions");
+    tl_buf_dispose(&out);
+
+    /* against a server: the request goes to the path with the query; messages leave it out */
+    fake f;
+    fake_start(&f, "{\"replies\":[{\"tool\":\"wait\",\"args\":{\"ms\":1}}]}", NULL);
+    char base[256];
+    snprintf(base, sizeof base, "%s/?api-version=2024-06-01", f.url);
+    tl_llm_config cfg = {.base_url = base, .model = "m", .max_attempts = 1};
+    tl_error err = {0};
+    tl_llm *l = tl_llm_new(&cfg, NULL, &err);
+    cr_assert_not_null(l);
+    tl_chat c = {0};
+    listing_chat(&c, "hello");
+    tl_llm_reply r;
+    cr_expect_eq(tl_llm_complete(l, &c, &r, &err), TL_OK, "%s", err.msg);
+    tl_llm_reply_dispose(&r);
+    fake_stop(&f);
+    cJSON *log = fake_log(&f);
+    const cJSON *path = cJSON_GetObjectItem(cJSON_GetArrayItem(log, 0), "path");
+    cr_expect(cJSON_IsString(path) &&
+                  strcmp(path->valuestring, "/v1/chat/completions?api-version=2024-06-01") == 0,
+              "path %s", cJSON_IsString(path) ? path->valuestring : "(none)");
+    cJSON_Delete(log);
+    /* the port is closed now */
+    cr_expect_eq(tl_llm_complete(l, &c, &r, &err), TL_ENET, "%s", err.msg);
+    char want[200];
+    snprintf(want, sizeof want, "LLM: POST %s/chat/completions: ", f.url);
+    cr_expect_not_null(strstr(err.msg, want), "%s", err.msg);
+    cr_expect_null(strstr(err.msg, "api-version"), "%s", err.msg);
+    tl_llm_free(l);
+    tl_chat_dispose(&c);
+}
+
 Test(llm, record_then_replay_without_the_server)
 {
     char cassette[512];
@@ -1250,7 +1311,10 @@ Test(llm, record_then_replay_without_the_server)
     tl_llm_reply_dispose(&r);
     /* one request more than recorded */
     cr_expect_eq(tl_llm_complete(l, &c2, &r, &err), TL_ENOTFOUND);
-    cr_expect_str_eq(err.msg, "exchange 3: the cassette has only 2 exchanges");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "cassette miss in %s: exchange 3: the cassette has only 2 exchanges", cassette);
+    cr_expect_str_eq(err.msg, want);
     tl_cassette_close(cas);
     tl_llm_free(l);
     tl_chat_dispose(&c2);
@@ -1289,11 +1353,14 @@ Test(llm, replay_miss_names_what_changed)
                      "brightness\" clickable (540,1612)\n"
                      "[18] LinearLayout \"Sound & vibration\" clickable (540,1800)");
     cr_expect_eq(tl_llm_complete(l, &c, &r, &err), TL_ENOTFOUND);
-    cr_expect_str_eq(err.msg,
-                     "exchange 1: messages[1].content differs at line 5: recorded \"[17] "
-                     "LinearLayout \\\"Display\\\" \\\"Dark theme, font size, brightness\\\" "
-                     "clickable (540,1612)\", now \"[17] LinearLayout \\\"Display & touch\\\" "
-                     "\\\"Dark theme, font size, brightness\\\" clickable (540,1612)\"");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "cassette miss in %s: exchange 1: messages[1].content differs at line 5: recorded "
+             "\"[17] LinearLayout \\\"Display\\\" \\\"Dark theme, font size, brightness\\\" "
+             "clickable (540,1612)\", now \"[17] LinearLayout \\\"Display & touch\\\" "
+             "\\\"Dark theme, font size, brightness\\\" clickable (540,1612)\"",
+             cassette);
+    cr_expect_str_eq(err.msg, want);
     tl_cassette_close(cas);
     tl_llm_free(l);
     tl_chat_dispose(&c);

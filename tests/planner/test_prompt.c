@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "planner/prompt.h"
@@ -151,5 +152,68 @@ Test(prompt, directory_overrides_and_falls_back)
     cr_assert_eq(tl_prompts_load(&p, dir, &err), TL_EPARSE);
     cr_assert(strstr(err.msg, "step.txt line 2: unknown name {{stepp}}"), "%s", err.msg);
     unlink(path);
+    rmdir(dir);
+}
+
+/* --prompts DIR with a typo used to run with the built-in prompts without a word. */
+Test(prompt, directory_must_exist_and_be_readable)
+{
+    tl_prompts p;
+    tl_error err;
+    char dir[] = "/tmp/tl-prompts-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char missing[256], file[256];
+    snprintf(missing, sizeof(missing), "%s/nope", dir);
+    cr_assert_eq(tl_prompts_load(&p, missing, &err), TL_EUSAGE);
+    cr_expect(strstr(err.msg, missing) && strstr(err.msg, "No such file or directory"), "%s",
+              err.msg);
+    cr_expect_null(p.system);
+    snprintf(file, sizeof(file), "%s/step.txt", dir);
+    FILE *f = fopen(file, "w");
+    fputs("Goal: {{goal}}\n", f);
+    fclose(f);
+    cr_assert_eq(tl_prompts_load(&p, file, &err), TL_EUSAGE);
+    cr_expect(strstr(err.msg, file) && strstr(err.msg, "Not a directory"), "%s", err.msg);
+    if (geteuid() != 0) { /* root reads any directory */
+        cr_assert_eq(chmod(dir, 0300), 0);
+        cr_expect_eq(tl_prompts_load(&p, dir, &err), TL_EUSAGE);
+        cr_expect(strstr(err.msg, dir) && strstr(err.msg, "Permission denied"), "%s", err.msg);
+        chmod(dir, 0700);
+    }
+    unlink(file);
+    rmdir(dir);
+}
+
+Test(prompt, directory_without_either_template_is_an_error)
+{
+    char dir[] = "/tmp/tl-prompts-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char other[256];
+    snprintf(other, sizeof(other), "%s/System.txt", dir); /* not the name looked for */
+    FILE *f = fopen(other, "w");
+    fputs("You are an agent.\n", f);
+    fclose(f);
+    tl_prompts p;
+    tl_error err;
+    cr_assert_eq(tl_prompts_load(&p, dir, &err), TL_EUSAGE);
+    cr_expect(strstr(err.msg, dir) && strstr(err.msg, "system.txt") && strstr(err.msg, "step.txt"),
+              "%s", err.msg);
+    unlink(other);
+    rmdir(dir);
+}
+
+/* A template that is there but cannot be read is an error, not a fallback. */
+Test(prompt, template_that_cannot_be_read_is_an_error)
+{
+    char dir[] = "/tmp/tl-prompts-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char sub[256];
+    snprintf(sub, sizeof(sub), "%s/system.txt", dir); /* a directory: exists, cannot be read */
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    tl_prompts p;
+    tl_error err;
+    cr_assert_eq(tl_prompts_load(&p, dir, &err), TL_EIO);
+    cr_expect(strstr(err.msg, sub), "%s", err.msg);
+    rmdir(sub);
     rmdir(dir);
 }
