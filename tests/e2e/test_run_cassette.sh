@@ -67,7 +67,7 @@ trajectory_ok "$WORK/replayed"
 echo "a replay miss"
 run 3 "$TAPLOOP" run "Turn off Dark theme" --llm-url "http://127.0.0.1:9/v1" \
     --replay "$WORK/dark.cassette" --no-trace --json
-json '.status == "error" and .steps == 1 and
+json '.status == "error" and .steps == 0 and
       (.message | startswith("step 1: cassette miss in '"$WORK"'/dark.cassette: exchange 1: ")) and
       (.message | contains("Turn off Dark theme"))'
 err_has "step 1: cassette miss in $WORK/dark.cassette: exchange 1: messages[1].content differs"
