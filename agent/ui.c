@@ -626,16 +626,22 @@ int tl_ui_element_line(const tl_ui *ui, const tl_element *e, tl_buf *out)
     return tl_ui_element_line_view(ui, e, NULL, out);
 }
 
-int tl_ui_element_line_view(const tl_ui *ui, const tl_element *e, const tl_ui_view *v, tl_buf *out)
+/* "[N] Class" ("[-]" for an element that is not listed): how a line and a name begin. */
+static int put_head(tl_buf *out, const tl_element *e)
 {
-    int rc = TL_OK;
-    rc |= tl_buf_putc(out, '[');
+    int rc = tl_buf_putc(out, '[');
     if (e->index > 0)
         rc |= tl_buf_put_int(out, e->index);
     else
         rc |= tl_buf_putc(out, '-');
     rc |= tl_buf_puts(out, "] ");
     rc |= tl_buf_puts(out, e->cls[0] ? tl_ui_short_class(e->cls) : "View");
+    return rc;
+}
+
+int tl_ui_element_line_view(const tl_ui *ui, const tl_element *e, const tl_ui_view *v, tl_buf *out)
+{
+    int rc = put_head(out, e);
 
     const char *parts[2 + UI_MAX_ABSORBED];
     size_t np = 0;
@@ -691,14 +697,7 @@ int tl_ui_element_line_view(const tl_ui *ui, const tl_element *e, const tl_ui_vi
 
 int tl_ui_element_name(const tl_ui *ui, const tl_element *e, tl_buf *out)
 {
-    int rc = TL_OK;
-    rc |= tl_buf_putc(out, '[');
-    if (e->index > 0)
-        rc |= tl_buf_put_int(out, e->index);
-    else
-        rc |= tl_buf_putc(out, '-');
-    rc |= tl_buf_puts(out, "] ");
-    rc |= tl_buf_puts(out, e->cls[0] ? tl_ui_short_class(e->cls) : "View");
+    int rc = put_head(out, e);
     const char *label = e->text[0]   ? e->text
                         : e->desc[0] ? e->desc
                         : e->label_first >= 0
