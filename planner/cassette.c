@@ -711,18 +711,18 @@ static bool diff(tl_buf *out, const char *path, const cJSON *rec, const cJSON *n
  * name), so that what differed still fits in the message. */
 #define MISS_PATH_MAX 200
 
-/* The start of a miss message, "cassette miss in PATH: exchange K: ", into out. */
-static void miss_prefix(char *out, size_t size, const char *path, size_t k)
+/* A miss: "cassette miss in PATH: exchange K: WHAT", TL_ENOTFOUND. */
+static int miss_error(const tl_cassette *c, size_t k, const char *what, tl_error *err)
 {
-    size_t n = strlen(path);
-    const char *shown = path;
+    size_t n = strlen(c->path);
+    const char *shown = c->path;
     if (n > MISS_PATH_MAX) {
-        shown = path + n - MISS_PATH_MAX;
+        shown = c->path + n - MISS_PATH_MAX;
         while (((unsigned char)*shown & 0xC0) == 0x80)
             shown++;
     }
-    snprintf(out, size, "cassette miss in %s%s: exchange %zu: ", shown == path ? "" : "...", shown,
-             k);
+    return tl_error_set(err, TL_ENOTFOUND, "cassette miss in %s%s: exchange %zu: %s",
+                        shown == c->path ? "" : "...", shown, k, what);
 }
 
 /* The miss message for exchange e (1-based number k) against the new stripped request. */
@@ -739,9 +739,7 @@ static int miss(const tl_cassette *c, const struct exchange *e, size_t k, const 
     }
     cJSON_Delete(rec);
     cJSON_Delete(now);
-    char head[MISS_PATH_MAX + 64];
-    miss_prefix(head, sizeof(head), c->path, k);
-    int rc = tl_error_set(err, TL_ENOTFOUND, "%s%s", head, d.data ? d.data : "");
+    int rc = miss_error(c, k, d.data ? d.data : "", err);
     tl_buf_dispose(&d);
     return rc;
 }
@@ -759,10 +757,10 @@ int tl_cassette_replay(tl_cassette *c, const char *request, size_t len, tl_buf *
     if (rc)
         goto done;
     if (c->next >= c->n) {
-        char head[MISS_PATH_MAX + 64];
-        miss_prefix(head, sizeof(head), c->path, c->next + 1);
-        rc = tl_error_set(err, TL_ENOTFOUND, "%sthe cassette has only %zu exchange%s", head, c->n,
-                          c->n == 1 ? "" : "s");
+        char what[64];
+        snprintf(what, sizeof(what), "the cassette has only %zu exchange%s", c->n,
+                 c->n == 1 ? "" : "s");
+        rc = miss_error(c, c->next + 1, what, err);
         goto done;
     }
     const struct exchange *e = &c->ex[c->next];

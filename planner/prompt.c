@@ -172,15 +172,21 @@ int tl_prompt_render(const char *tmpl, const tl_prompt_var *vars, size_t n, tl_b
     return rc ? TL_ENOMEM : TL_OK;
 }
 
+/* Is there something at path (even something that cannot be read)? */
+static bool present(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 || errno != ENOENT;
+}
+
 /* DIR/file into *dst: its text, checked; a file that does not exist gives the built-in one. */
 static int load_one(char **dst, const char *dir, const char *file, const char *builtin,
                     const char *const *names, tl_error *err)
 {
     char path[4096];
-    struct stat st;
     if (dir) {
         snprintf(path, sizeof(path), "%s/%s", dir, file);
-        if (stat(path, &st) == 0 || errno != ENOENT) {
+        if (present(path)) {
             tl_buf text;
             tl_buf_init(&text, TEMPLATE_MAX);
             int rc = tl_file_read(&text, path, TEMPLATE_MAX, err);
@@ -209,9 +215,8 @@ static int check_dir(const char *dir, tl_error *err)
     static const char *const files[] = {"system.txt", "step.txt"};
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char path[4096];
-        struct stat st;
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        if (stat(path, &st) == 0 || errno != ENOENT)
+        if (present(path))
             return TL_OK; /* there, or there but unreadable: load_one says which */
     }
     return tl_error_set(err, TL_EUSAGE,

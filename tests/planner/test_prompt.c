@@ -128,15 +128,22 @@ Test(prompt, builtin_templates_render_every_part)
     tl_prompts_dispose(&p);
 }
 
+/* Write text to DIR/name; the path goes to path. */
+static void put_file(const char *dir, const char *name, const char *text, char *path, size_t size)
+{
+    snprintf(path, size, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
 Test(prompt, directory_overrides_and_falls_back)
 {
     char dir[] = "/tmp/tl-prompts-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char path[256];
-    snprintf(path, sizeof(path), "%s/step.txt", dir);
-    FILE *f = fopen(path, "w");
-    fputs("My goal is {{goal}}.\n", f);
-    fclose(f);
+    put_file(dir, "step.txt", "My goal is {{goal}}.\n", path, sizeof(path));
     tl_prompts p;
     tl_error err;
     cr_assert_eq(tl_prompts_load(&p, dir, &err), TL_OK, "%s", err.msg);
@@ -146,9 +153,7 @@ Test(prompt, directory_overrides_and_falls_back)
     cr_assert_str_eq(p.system, builtin.system, "a missing system.txt falls back");
     tl_prompts_dispose(&p);
     tl_prompts_dispose(&builtin);
-    f = fopen(path, "w");
-    fputs("Goal: {{goal}}\nStep {{stepp}}\n", f);
-    fclose(f);
+    put_file(dir, "step.txt", "Goal: {{goal}}\nStep {{stepp}}\n", path, sizeof(path));
     cr_assert_eq(tl_prompts_load(&p, dir, &err), TL_EPARSE);
     cr_assert(strstr(err.msg, "step.txt line 2: unknown name {{stepp}}"), "%s", err.msg);
     unlink(path);
@@ -168,10 +173,7 @@ Test(prompt, directory_must_exist_and_be_readable)
     cr_expect(strstr(err.msg, missing) && strstr(err.msg, "No such file or directory"), "%s",
               err.msg);
     cr_expect_null(p.system);
-    snprintf(file, sizeof(file), "%s/step.txt", dir);
-    FILE *f = fopen(file, "w");
-    fputs("Goal: {{goal}}\n", f);
-    fclose(f);
+    put_file(dir, "step.txt", "Goal: {{goal}}\n", file, sizeof(file));
     cr_assert_eq(tl_prompts_load(&p, file, &err), TL_EUSAGE);
     cr_expect(strstr(err.msg, file) && strstr(err.msg, "Not a directory"), "%s", err.msg);
     if (geteuid() != 0) { /* root reads any directory */
@@ -189,10 +191,7 @@ Test(prompt, directory_without_either_template_is_an_error)
     char dir[] = "/tmp/tl-prompts-XXXXXX";
     cr_assert_not_null(mkdtemp(dir));
     char other[256];
-    snprintf(other, sizeof(other), "%s/System.txt", dir); /* not the name looked for */
-    FILE *f = fopen(other, "w");
-    fputs("You are an agent.\n", f);
-    fclose(f);
+    put_file(dir, "System.txt", "You are an agent.\n", other, sizeof(other)); /* not system.txt */
     tl_prompts p;
     tl_error err;
     cr_assert_eq(tl_prompts_load(&p, dir, &err), TL_EUSAGE);
